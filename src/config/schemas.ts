@@ -1,0 +1,150 @@
+import { z } from "zod";
+
+/**
+ * Configuration schemas. Every object is strict: an unknown field is an error on write (admin API) and on
+ * read (KV), so a typo never silently turns a setting off.
+ */
+
+const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** https anywhere; plain http only to loopback hosts (local dev, emulator, tests). */
+export const UpstreamUrl = z
+  .string()
+  .url()
+  .superRefine((value, ctx) => {
+    const url = new URL(value);
+    if (url.protocol === "https:") return;
+    if (url.protocol === "http:" && isLoopback(url.hostname)) return;
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an https URL (http is allowed only for loopback hosts)",
+    });
+  })
+  .refine((value) => !new URL(value).search && !new URL(value).hash, {
+    message: "must not carry a query string or fragment",
+  });
+
+/** Names that may appear in a KV key and a model string (`<provider>/<model>`): no slash. */
+export const Name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64");
+
+export const SecretName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "the name of a Worker secret, e.g. DATABRICKS_PAT");
+
+/** Headers a provider may not set statically: credentials belong in secrets, framing to the runtime. */
+const RESERVED_HEADERS = new Set([
+  "authorization",
+  "x-api-key",
+  "cookie",
+  "host",
+  "content-length",
+  "content-type",
+  "connection",
+  "transfer-encoding",
+]);
+
+export const ProviderAuth = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("bearer"), secret: SecretName }),
+  z.strictObject({ type: z.literal("none") }),
+]);
+
+/** The request types a provider can serve; `requests` on a provider narrows them. */
+export const RequestType = z.enum([
+  "chat",
+  "messages",
+  "count_tokens",
+  "responses",
+  "completions",
+  "embeddings",
+]);
+export type RequestType = z.infer<typeof RequestType>;
+
+export const ModelPrice = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+});
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export const Provider = z.strictObject({
+  format: z.enum(["openai", "anthropic"]),
+  baseUrl: UpstreamUrl,
+  auth: ProviderAuth,
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"), z.string())
+    .refine((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), {
+      message: `may not set ${[...RESERVED_HEADERS].join(", ")}`,
+    })
+    .optional(),
+  requests: z.array(RequestType).min(1).optional(),
+  listModelsUrl: UpstreamUrl.optional(),
+  models: z.array(z.string().min(1).max(256)).optional(),
+  pricing: z.record(z.string().min(1), ModelPrice).optional(),
+  timeoutMs: z.number().int().min(100).max(600_000).optional(),
+});
+export type Provider = z.infer<typeof Provider>;
+
+export const Budget = z.strictObject({
+  usd: z.number().positive(),
+  period: z.enum(["day", "week", "month"]),
+});
+
+export const Limits = z.strictObject({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  maxConcurrent: z.number().int().positive().optional(),
+  budget: Budget.optional(),
+});
+export type Limits = z.infer<typeof Limits>;
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+/** A model allowlist entry: `<provider>/<model>`, or `<provider>/*` for all of a provider's models. */
+const ModelPattern = z.string().min(3).max(320).regex(/^[^/]+\/.+$/, "`<provider>/<model>` or `<provider>/*`");
+
+/** What the admin API accepts to create a key. */
+export const KeyCreate = z.strictObject({
+  name: z.string().min(1).max(128),
+  team: Name.optional(),
+  providers: z.array(Name).optional(),
+  models: z.array(ModelPattern).optional(),
+  expiresAt: IsoDate.optional(),
+  limits: Limits.optional(),
+});
+
+/** What the admin API accepts to change a key; `null` clears an optional setting. */
+export const KeyPatch = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  team: Name.nullable().optional(),
+  providers: z.array(Name).nullable().optional(),
+  models: z.array(ModelPattern).nullable().optional(),
+  expiresAt: IsoDate.nullable().optional(),
+  limits: Limits.nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+export type KeyPatch = z.infer<typeof KeyPatch>;
+
+/** A virtual key as stored in KV under `key:<sha256 hex of the key>`. Never holds the key itself. */
+export const KeyRecord = z.strictObject({
+  id: z.string().regex(/^key_[a-z0-9]{16}$/),
+  name: z.string().min(1).max(128),
+  /** The first characters of the key, so an admin can tell keys apart without the secret. */
+  preview: z.string().max(16),
+  team: Name.optional(),
+  providers: z.array(Name).optional(),
+  models: z.array(ModelPattern).optional(),
+  createdAt: IsoDate,
+  expiresAt: IsoDate.optional(),
+  disabled: z.boolean(),
+  limits: Limits.optional(),
+});
+export type KeyRecord = z.infer<typeof KeyRecord>;
+
+/** `keyid:<id>` → which hash holds the record, so the admin API can address keys by id. */
+export const KeyIndex = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/) });

@@ -1,0 +1,19 @@
+import type { KeyRecord } from "./config/schemas";
+
+/** Which wire format errors (and everything else) are rendered in for the current route. */
+export type WireFormat = "openai" | "anthropic";
+
+/**
+ * The one environment type used by the app and every middleware. Bindings come from `wrangler types`
+ * (worker-configuration.d.ts); secrets that providers name (auth.secret) are looked up by name at run
+ * time, so they are not part of the static type.
+ */
+export type AppEnv = {
+  Bindings: CloudflareBindings;
+  Variables: {
+    requestId: string;
+    wireFormat: WireFormat;
+    /** The authenticated virtual key (set by the auth middleware on /v1/*). */
+    key: KeyRecord;
+  };
+};

@@ -1,0 +1,45 @@
+/**
+ * The gateway's one error type. `message` is safe to show a client; `internal` is logged only.
+ * Rendering into the client's wire format happens in one place: app.onError (see http/render-error.ts).
+ */
+export type ErrorCode =
+  | "invalid_request"
+  | "authentication"
+  | "permission"
+  | "not_found"
+  | "request_too_large"
+  | "rate_limit"
+  | "upstream_auth"
+  | "upstream_error"
+  | "timeout"
+  | "config"
+  | "internal";
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** OpenAI's `param`, where one field is at fault. */
+  readonly param: string | null;
+  /** Never sent to the client; logged with the request id. */
+  readonly internal: string | undefined;
+  /** Headers to add to the error response (e.g. retry-after). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    status: number,
+    message: string,
+    opts: { param?: string | null; internal?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "GatewayError";
+    this.code = code;
+    this.status = status;
+    this.param = opts.param ?? null;
+    this.internal = opts.internal;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+export const badRequest = (message: string, param?: string): GatewayError =>
+  new GatewayError("invalid_request", 400, message, { param: param ?? null });
