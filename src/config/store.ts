@@ -1,0 +1,115 @@
+import type { z } from "zod";
+import { GatewayError } from "../errors";
+import { cacheDelete, cacheGet, cacheSet } from "./cache";
+import { KeyIndex, KeyRecord, Provider } from "./schemas";
+
+/**
+ * Config in Workers KV (layout: docs/storage-schema.md). Every read is validated with the same zod schema
+ * as the write, so a hand-edited or outdated value fails loudly instead of half-working.
+ */
+
+type Env = Pick<CloudflareBindings, "CONFIG" | "CONFIG_CACHE_TTL_MS">;
+
+const DEFAULT_TTL_MS = 5000;
+
+function ttl(env: Env): number {
+  const n = Number(env.CONFIG_CACHE_TTL_MS);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_TTL_MS;
+}
+
+async function readValidated<S extends z.ZodType>(
+  env: Env,
+  kvKey: string,
+  schema: S,
+  opts: { cache: boolean },
+): Promise<z.infer<S> | null> {
+  if (opts.cache) {
+    const cached = cacheGet(kvKey);
+    if (cached.hit) return cached.value as z.infer<S> | null;
+  }
+  const raw = await env.CONFIG.get(kvKey, "json");
+  let value: z.infer<S> | null = null;
+  if (raw !== null) {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new GatewayError("config", 500, "The gateway's stored configuration is invalid.", {
+        internal: `KV value ${kvKey} fails validation: ${parsed.error.message}`,
+      });
+    }
+    value = parsed.data;
+  }
+  // Only hits are cached: a key or provider created a moment ago must work on the next call.
+  if (opts.cache && value !== null) cacheSet(kvKey, value, ttl(env));
+  return value;
+}
+
+async function writeValidated<S extends z.ZodType>(env: Env, kvKey: string, schema: S, value: z.infer<S>) {
+  const checked: unknown = schema.parse(value);
+  await env.CONFIG.put(kvKey, JSON.stringify(checked));
+  cacheDelete(kvKey);
+}
+
+async function remove(env: Env, kvKey: string): Promise<void> {
+  await env.CONFIG.delete(kvKey);
+  cacheDelete(kvKey);
+}
+
+/** Every KV key under a prefix, following list cursors. */
+async function listNames(env: Env, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await env.CONFIG.list({ prefix, cursor });
+    names.push(...page.keys.map((k) => k.name));
+    if (page.list_complete) return names;
+    cursor = page.cursor;
+  }
+}
+
+const providerKey = (name: string) => `provider:${name}`;
+const keyKey = (hash: string) => `key:${hash}`;
+const keyIdKey = (id: string) => `keyid:${id}`;
+
+export const providers = {
+  get: (env: Env, name: string) => readValidated(env, providerKey(name), Provider, { cache: true }),
+  getFresh: (env: Env, name: string) => readValidated(env, providerKey(name), Provider, { cache: false }),
+  put: (env: Env, name: string, value: Provider) => writeValidated(env, providerKey(name), Provider, value),
+  delete: (env: Env, name: string) => remove(env, providerKey(name)),
+  async list(env: Env): Promise<Array<{ name: string; provider: Provider }>> {
+    const names = await listNames(env, "provider:");
+    const out: Array<{ name: string; provider: Provider }> = [];
+    for (const kvName of names) {
+      const name = kvName.slice("provider:".length);
+      const provider = await readValidated(env, kvName, Provider, { cache: false });
+      if (provider) out.push({ name, provider });
+    }
+    return out;
+  },
+};
+
+export const keys = {
+  /** The request path: by hash of the presented key, cached. */
+  byHash: (env: Env, hash: string) => readValidated(env, keyKey(hash), KeyRecord, { cache: true }),
+  async byId(env: Env, id: string): Promise<{ hash: string; record: KeyRecord } | null> {
+    const index = await readValidated(env, keyIdKey(id), KeyIndex, { cache: false });
+    if (!index) return null;
+    const record = await readValidated(env, keyKey(index.hash), KeyRecord, { cache: false });
+    return record ? { hash: index.hash, record } : null;
+  },
+  async put(env: Env, hash: string, record: KeyRecord): Promise<void> {
+    await writeValidated(env, keyKey(hash), KeyRecord, record);
+    await writeValidated(env, keyIdKey(record.id), KeyIndex, { hash });
+  },
+  async delete(env: Env, hash: string, id: string): Promise<void> {
+    await remove(env, keyKey(hash));
+    await remove(env, keyIdKey(id));
+  },
+  async list(env: Env): Promise<KeyRecord[]> {
+    const out: KeyRecord[] = [];
+    for (const kvName of await listNames(env, "keyid:")) {
+      const found = await keys.byId(env, kvName.slice("keyid:".length));
+      if (found) out.push(found.record);
+    }
+    return out;
+  },
+};

@@ -1,0 +1,52 @@
+import { GatewayError } from "../errors";
+import { DEFAULT_TIMEOUT_MS } from "../config/schemas";
+
+export type UpstreamCall = {
+  providerName: string;
+  url: string;
+  headers: Headers;
+  body: string;
+  timeoutMs: number | undefined;
+  /** Aborts when the client goes away (request.signal). */
+  clientSignal: AbortSignal | undefined;
+};
+
+/**
+ * Sends the request and waits for the response headers, for at most the provider's timeout. After the
+ * headers the timer is off: a long stream is not a slow upstream. The returned response's body stays tied
+ * to the client's signal, so a disconnect cancels the upstream too.
+ */
+export async function sendUpstream(call: UpstreamCall): Promise<Response> {
+  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("first-byte timeout"));
+  }, timeoutMs);
+  const onClientAbort = () => controller.abort(new Error("client disconnected"));
+  call.clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+  if (call.clientSignal?.aborted) onClientAbort();
+
+  try {
+    return await fetch(call.url, {
+      method: "POST",
+      headers: call.headers,
+      body: call.body,
+      signal: controller.signal,
+    });
+  } catch (e) {
+    if (timedOut) {
+      throw new GatewayError(
+        "timeout",
+        504,
+        `Provider '${call.providerName}' did not answer within ${timeoutMs} ms.`,
+      );
+    }
+    throw new GatewayError("upstream_error", 502, `Could not reach provider '${call.providerName}'.`, {
+      internal: e instanceof Error ? e.message : String(e),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
