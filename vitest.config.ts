@@ -34,6 +34,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/setup/emulator.global.ts"],
         },
       },
       {

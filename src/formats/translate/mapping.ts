@@ -1,0 +1,187 @@
+import type { z } from "zod";
+import type {
+  AntUsageIn,
+  AntUsageOut,
+  FinishReason,
+  OaiUsage,
+  OaiUsageIn,
+  Result,
+  StopReason,
+  StreamUsage,
+} from "./types";
+
+/** Small mappings shared by the request, response and stream translators. */
+
+// ---------------------------------------------------------------------------------------------------
+// Stop reasons
+
+const FINISH_BY_STOP: Record<StopReason, FinishReason> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  pause_turn: "stop",
+  max_tokens: "length",
+  model_context_window_exceeded: "length",
+  tool_use: "tool_calls",
+  refusal: "content_filter",
+};
+
+export function finishReasonFromStopReason(stopReason: string | null | undefined): FinishReason {
+  return (stopReason && FINISH_BY_STOP[stopReason as StopReason]) || "stop";
+}
+
+/**
+ * Some OpenAI-compatible servers (vLLM, several Databricks-served models) answer `stop` even when the turn
+ * ends in tool calls; Anthropic clients (Claude Code) only run tools on `tool_use`, so the presence of tool
+ * calls wins over a plain `stop`.
+ */
+export function stopReasonFromFinishReason(finishReason: string | null | undefined, hasToolUse: boolean): StopReason {
+  switch (finishReason) {
+    case "length":
+      return "max_tokens";
+    case "tool_calls":
+    case "function_call":
+      return "tool_use";
+    case "content_filter":
+      return "refusal";
+    default:
+      return hasToolUse ? "tool_use" : "end_turn";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Usage
+
+const n = (value: number | null | undefined): number => value ?? 0;
+
+/** Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI's prompt total includes both. */
+export function usageFromAnthropic(usage: AntUsageIn | null | undefined): StreamUsage {
+  const cacheRead = n(usage?.cache_read_input_tokens);
+  const inputTokens = n(usage?.input_tokens) + n(usage?.cache_creation_input_tokens) + cacheRead;
+  return { inputTokens, outputTokens: n(usage?.output_tokens), cachedInputTokens: cacheRead, reported: !!usage };
+}
+
+export function usageFromOpenAi(usage: OaiUsageIn | null | undefined): StreamUsage {
+  return {
+    inputTokens: n(usage?.prompt_tokens),
+    outputTokens: n(usage?.completion_tokens),
+    cachedInputTokens: n(usage?.prompt_tokens_details?.cached_tokens),
+    reported: !!usage,
+  };
+}
+
+export function toOpenAiUsage(usage: StreamUsage): OaiUsage {
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
+  };
+}
+
+/** OpenAI does not report cache writes, so all uncached prompt tokens become `input_tokens`. */
+export function toAnthropicUsage(usage: StreamUsage): AntUsageOut {
+  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  return {
+    input_tokens: usage.inputTokens - cached,
+    output_tokens: usage.outputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tool calls
+
+/**
+ * OpenAI tool-call `arguments` are a JSON string written by the model and Anthropic wants an object.
+ * Empty, unparsable or non-object arguments (a model cut off by max_tokens, a server that sends "")
+ * become `{}`: rejecting them would make the whole conversation unusable from then on, and the tool
+ * result that follows in the history already tells the model what happened.
+ */
+export function parseToolArguments(args: string | null | undefined): Record<string, unknown> {
+  if (!args || args.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(args);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Anthropic accepts tool ids matching ^[a-zA-Z0-9_-]+$ only, while other providers use ids such as
+ * "functions.get_weather:0". The same rewrite is applied to tool_use ids and tool_result references, so
+ * the pairing survives.
+ */
+export function anthropicToolId(id: string): string {
+  const clean = id.replace(/[^a-zA-Z0-9_-]/g, "_");
+  return clean === "" ? "toolu_empty" : clean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Data URLs
+
+const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*);base64,(.*)$/s;
+
+export function parseBase64DataUrl(url: string): { mediaType: string; data: string } | null {
+  const match = DATA_URL.exec(url);
+  if (!match) return null;
+  return { mediaType: match[1] ?? "", data: match[3] ?? "" };
+}
+
+export function isHttpUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation messages
+
+/** OpenAI-style parameter path: messages[2].content[0].image_url.url */
+export function paramPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/**
+ * zod reports a failed `string | array` union as a bare "Invalid input" at the union's path. The branch
+ * whose first issue sits deepest is the one the caller meant, so report that one instead.
+ */
+function deepestIssue(
+  issue: z.core.$ZodIssue,
+  base: readonly PropertyKey[],
+): { path: PropertyKey[]; message: string } {
+  const path = [...base, ...issue.path];
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return { path, message: issue.message };
+  let best: { path: PropertyKey[]; message: string } | null = null;
+  let bestDepth = 0;
+  const expected: string[] = [];
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    if (first.code === "invalid_type" && first.path.length === 0) expected.push(first.expected);
+    if (first.path.length > bestDepth) {
+      bestDepth = first.path.length;
+      best = deepestIssue(first, path);
+    }
+  }
+  if (best) return best;
+  return { path, message: expected.length > 0 ? `Invalid input: expected ${expected.join(" or ")}` : issue.message };
+}
+
+export function invalid<T>(error: z.ZodError, what: string): Result<T> {
+  const first = error.issues[0];
+  if (!first) return { ok: false, message: `Invalid ${what}`, param: null };
+  const { path, message } = deepestIssue(first, []);
+  const param = path.length > 0 ? paramPath(path) : null;
+  return { ok: false, message: param ? `${param}: ${message}` : message, param };
+}
+
+export function fail<T>(message: string, param: string | null): Result<T> {
+  return { ok: false, message, param };
+}

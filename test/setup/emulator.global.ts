@@ -1,0 +1,15 @@
+import type { TestProject } from "vitest/node";
+import { startEmulator } from "../../tools/emulator/emulator.mjs";
+
+/** One emulator on loopback for the worker project; workerd reaches it over real HTTP. */
+export default async function setup(project: TestProject) {
+  const emulator = await startEmulator({ pat: "dapi-test-pat" });
+  project.provide("emulatorUrl", emulator.url);
+  return async () => emulator.close();
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    emulatorUrl: string;
+  }
+}

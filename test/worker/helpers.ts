@@ -1,0 +1,81 @@
+import { SELF } from "cloudflare:test";
+import { inject } from "vitest";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const PAT = "dapi-test-pat";
+export const emulatorUrl = () => inject("emulatorUrl");
+
+export type Json = Record<string, unknown>;
+
+export async function admin(method: string, path: string, body?: unknown) {
+  const res = await SELF.fetch(`http://gateway.test/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { res, status: res.status, json: (await res.json()) as Json };
+}
+
+let counter = 0;
+/** A provider name unique to the test, so tests never see each other's config. */
+export function uniqueName(prefix = "p"): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}`;
+}
+
+export async function putProvider(name: string, overrides: Json = {}) {
+  const r = await admin("PUT", `/providers/${name}`, {
+    format: "openai",
+    baseUrl: `${emulatorUrl()}/mlflow`,
+    auth: { type: "bearer", secret: "DATABRICKS_PAT" },
+    ...overrides,
+  });
+  if (r.status !== 200) throw new Error(`provider setup failed: ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+export async function createKey(body: Json = {}): Promise<{ id: string; key: string }> {
+  const r = await admin("POST", "/keys", { name: "test", ...body });
+  if (r.status !== 201) throw new Error(`key setup failed: ${JSON.stringify(r.json)}`);
+  return { id: String(r.json.id), key: String(r.json.key) };
+}
+
+/** A provider and a key that may use it. */
+export async function setup(overrides: Json = {}) {
+  const provider = uniqueName();
+  await putProvider(provider, overrides);
+  const { id, key } = await createKey();
+  return { provider, key, id, model: `${provider}/databricks-claude-sonnet-4` };
+}
+
+export function chat(key: string | null, body: unknown, headers: Record<string, string> = {}, path = "/v1/chat/completions") {
+  return SELF.fetch(`http://gateway.test${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" || body instanceof ReadableStream ? body : JSON.stringify(body),
+  });
+}
+
+export const userMessage = (text = "hello") => [{ role: "user", content: text }];
+
+/** What the emulator received, newest last. */
+export async function emulatorRequests(): Promise<Array<{ method: string; path: string; headers: Record<string, string>; body: Json | null }>> {
+  const res = await fetch(`${emulatorUrl()}/__emulator/requests`);
+  return (await res.json()) as Array<{ method: string; path: string; headers: Record<string, string>; body: Json | null }>;
+}
+
+export async function readAll(res: Response): Promise<string> {
+  return await res.text();
+}
+
+/** `data:` payloads of an SSE body. */
+export function sseData(text: string): string[] {
+  return text
+    .split(/\n\n/)
+    .map((frame) => frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n"))
+    .filter((d) => d !== "");
+}
