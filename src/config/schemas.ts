@@ -12,21 +12,21 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** https anywhere; plain http only to loopback hosts (local dev, emulator, tests). */
-export const UpstreamUrl = z
-  .string()
-  .url()
-  .superRefine((value, ctx) => {
-    const url = new URL(value);
-    if (url.protocol === "https:") return;
-    if (url.protocol === "http:" && isLoopback(url.hostname)) return;
-    ctx.addIssue({
-      code: "custom",
-      message: "must be an https URL (http is allowed only for loopback hosts)",
-    });
-  })
-  .refine((value) => !new URL(value).search && !new URL(value).hash, {
-    message: "must not carry a query string or fragment",
-  });
+export const UpstreamUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+    return;
+  }
+  if (url.search || url.hash) {
+    ctx.addIssue({ code: "custom", message: "must not carry a query string or fragment" });
+  }
+  if (url.protocol === "https:") return;
+  if (url.protocol === "http:" && isLoopback(url.hostname)) return;
+  ctx.addIssue({ code: "custom", message: "must be an https URL (http is allowed only for loopback hosts)" });
+});
 
 /** Names that may appear in a KV key and a model string (`<provider>/<model>`): no slash. */
 export const Name = z
