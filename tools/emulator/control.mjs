@@ -1,0 +1,71 @@
+// @ts-check
+/**
+ * The control API under /__emulator/ (no auth, loopback peers only): recorded requests, the fault
+ * queue and a health check.
+ */
+import { FaultError, parseFault } from "./faults.mjs";
+import { isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
+
+/** @typedef {import("node:http").IncomingMessage} IncomingMessage */
+/** @typedef {import("node:http").ServerResponse} ServerResponse */
+/**
+ * One recorded API request.
+ * @typedef {object} RecordedRequest
+ * @property {string} method
+ * @property {string} path the path without the query string
+ * @property {Record<string, string>} query the query parameters
+ * @property {Record<string, string>} headers lowercased names
+ * @property {unknown} body the parsed JSON body, or null (no body or not JSON)
+ */
+/**
+ * @typedef {object} EmulatorState
+ * @property {RecordedRequest[]} requests
+ * @property {import("./faults.mjs").FaultQueue} faults
+ * @property {() => number} inFlight API requests being answered right now
+ */
+
+/**
+ * Handles a /__emulator/* request.
+ * @param {IncomingMessage} req
+ * @param {ServerResponse} res
+ * @param {URL} url
+ * @param {EmulatorState} state
+ */
+export async function control(req, res, url, state) {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) {
+    return sendJson(res, 403, { error: "the control API answers loopback clients only" });
+  }
+  const route = `${req.method} ${url.pathname}`;
+  switch (route) {
+    case "GET /__emulator/health":
+      return sendJson(res, 200, { ok: true, inFlight: state.inFlight() });
+    case "GET /__emulator/requests":
+      return sendJson(res, 200, state.requests);
+    case "DELETE /__emulator/requests": {
+      const cleared = state.requests.length;
+      state.requests.length = 0;
+      return sendJson(res, 200, { cleared });
+    }
+    case "GET /__emulator/faults":
+      return sendJson(res, 200, state.faults.list());
+    case "DELETE /__emulator/faults":
+      state.faults.clear();
+      return sendJson(res, 200, { cleared: true });
+    case "POST /__emulator/faults": {
+      const raw = await readBody(req);
+      const parsed = raw === null ? { ok: false } : parseJson(raw);
+      if (!parsed.ok || !("value" in parsed)) return sendJson(res, 400, { error: "body must be JSON" });
+      const specs = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+      try {
+        const faults = specs.map(parseFault);
+        state.faults.push(...faults);
+        return sendJson(res, 200, { queued: faults.length, pending: state.faults.list().length });
+      } catch (err) {
+        if (err instanceof FaultError) return sendJson(res, 400, { error: err.message });
+        throw err;
+      }
+    }
+    default:
+      return sendJson(res, 404, { error: `no control route ${route}` });
+  }
+}

@@ -1,0 +1,116 @@
+// @ts-check
+/**
+ * Fault specs: parsed from the `x-emulator-fault: key=value;key=value` request header or queued with
+ * `POST /__emulator/faults` (FIFO, one spec per model request).
+ */
+
+/**
+ * @typedef {object} Fault
+ * @property {number} [status] error response with this status (400-599), in the endpoint's format
+ * @property {number} [retry_after] seconds for the `retry-after` header of a 429 (default 1)
+ * @property {number} [delay_ms] wait before sending the response headers
+ * @property {number} [chunk_delay_ms] wait between stream frames
+ * @property {number} [cut_after] stream: write this many frames, then destroy the socket
+ * @property {number} [error_after] stream: write this many frames, then an in-band error frame and end
+ * @property {number} [chunks] number of content chunks (text deltas)
+ * @property {number} [chunk_bytes] characters per content chunk (default 16 once chunks is set)
+ * @property {number} [tool_calls] number of tool calls when tools are offered (default 1)
+ * @property {boolean} [hang] accept the request and never answer, until the client goes away
+ * @property {boolean} [no_usage] omit usage everywhere
+ */
+
+/** Keys whose value is a non-negative integer. */
+const INTEGER_KEYS = /** @type {const} */ ([
+  "status",
+  "retry_after",
+  "delay_ms",
+  "chunk_delay_ms",
+  "cut_after",
+  "error_after",
+  "chunks",
+  "chunk_bytes",
+  "tool_calls",
+]);
+/** Keys whose value is a flag (1/0, true/false). */
+const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage"]);
+
+export class FaultError extends Error {}
+
+/**
+ * Parses one fault spec: the header string form `status=429;retry_after=2` or an object
+ * `{status: 429, retry_after: 2}`. Throws FaultError on an unknown key or a bad value, so a typo in a
+ * test shows up instead of silently doing nothing.
+ * @param {unknown} spec
+ * @returns {Fault}
+ */
+export function parseFault(spec) {
+  /** @type {[string, unknown][]} */
+  let entries;
+  if (typeof spec === "string") {
+    entries = spec
+      .split(/[;,]/)
+      .map((part) => part.trim())
+      .filter((part) => part !== "")
+      .map((part) => {
+        const eq = part.indexOf("=");
+        return eq === -1 ? [part, "1"] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+      });
+  } else if (spec !== null && typeof spec === "object" && !Array.isArray(spec)) {
+    entries = Object.entries(spec);
+  } else {
+    throw new FaultError("a fault spec must be a string like 'status=429;retry_after=2' or an object");
+  }
+  /** @type {Record<string, number | boolean>} */
+  const fault = {};
+  for (const [key, raw] of entries) {
+    if (/** @type {readonly string[]} */ (INTEGER_KEYS).includes(key)) {
+      const value = typeof raw === "number" ? raw : Number(String(raw));
+      if (!Number.isInteger(value) || value < 0) throw new FaultError(`fault ${key} must be an integer >= 0`);
+      fault[key] = value;
+    } else if (/** @type {readonly string[]} */ (FLAG_KEYS).includes(key)) {
+      fault[key] = raw === true || raw === 1 || raw === "1" || raw === "true";
+    } else {
+      throw new FaultError(`unknown fault key '${key}'`);
+    }
+  }
+  if (fault.status !== undefined && (Number(fault.status) < 400 || Number(fault.status) > 599)) {
+    throw new FaultError("fault status must be between 400 and 599");
+  }
+  return /** @type {Fault} */ (fault);
+}
+
+/** FIFO of queued faults; each model request takes the next one. */
+export class FaultQueue {
+  /** @type {Fault[]} */
+  #items = [];
+
+  /** @param {Fault[]} faults */
+  push(...faults) {
+    this.#items.push(...faults);
+  }
+
+  /** @returns {Fault | undefined} */
+  shift() {
+    return this.#items.shift();
+  }
+
+  clear() {
+    this.#items.length = 0;
+  }
+
+  /** @returns {Fault[]} */
+  list() {
+    return [...this.#items];
+  }
+}
+
+/**
+ * The fault for one model request: the next queued one, with the header's keys on top.
+ * @param {FaultQueue} queue
+ * @param {string | undefined} header value of x-emulator-fault
+ * @returns {Fault} throws FaultError when the header is malformed (the queue is not consumed then)
+ */
+export function takeFault(queue, header) {
+  const fromHeader = header === undefined || header.trim() === "" ? {} : parseFault(header);
+  return { ...(queue.shift() ?? {}), ...fromHeader };
+}
