@@ -53,14 +53,29 @@ app.onError((err, c) => {
   let error: GatewayError;
   if (err instanceof GatewayError) error = err;
   else if (err instanceof HTTPException && err.status < 500) {
-    error = new GatewayError(err.status === 413 ? "request_too_large" : "invalid_request", err.status, err.message);
+    error = new GatewayError(
+      err.status === 413 ? "request_too_large" : "invalid_request",
+      err.status,
+      err.message,
+    );
   } else {
     error = new GatewayError("internal", 500, "The gateway failed to handle this request.", {
       internal: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
   }
   if (error.internal || error.status >= 500) {
-    console.error(JSON.stringify({ msg: "error", requestId, code: error.code, status: error.status, internal: error.internal }));
+    console.error(
+      JSON.stringify({
+        msg: "error",
+        requestId,
+        code: error.code,
+        status: error.status,
+        internal: error.internal,
+      }),
+    );
   }
-  return c.json(errorBody(format, error), error.status as 400, { ...error.headers, "x-request-id": requestId });
+  return c.json(errorBody(format, error), error.status as 400, {
+    ...error.headers,
+    "x-request-id": requestId,
+  });
 });

@@ -43,9 +43,14 @@ export async function resolveTarget(
   }
   const provider = await providers.get(env, providerName);
   if (!provider) {
-    throw new GatewayError("not_found", 404, `Unknown provider '${providerName}' in model '${modelString}'.`, {
-      param: "model",
-    });
+    throw new GatewayError(
+      "not_found",
+      404,
+      `Unknown provider '${providerName}' in model '${modelString}'.`,
+      {
+        param: "model",
+      },
+    );
   }
   if (provider.requests && !provider.requests.includes(requestType)) {
     throw new GatewayError(

@@ -106,7 +106,11 @@ export type Limits = z.infer<typeof Limits>;
 const IsoDate = z.iso.datetime({ offset: true });
 
 /** A model allowlist entry: `<provider>/<model>`, or `<provider>/*` for all of a provider's models. */
-const ModelPattern = z.string().min(3).max(320).regex(/^[^/]+\/.+$/, "`<provider>/<model>` or `<provider>/*`");
+const ModelPattern = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[^/]+\/.+$/, "`<provider>/<model>` or `<provider>/*`");
 
 /** What the admin API accepts to create a key. */
 export const KeyCreate = z.strictObject({

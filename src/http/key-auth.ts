@@ -25,7 +25,9 @@ const unauthorized = (message: string) => new GatewayError("authentication", 401
 export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const presented = presentedKey(c.req.raw.headers);
   if (!presented) {
-    throw unauthorized("Missing API key. Send the virtual key as 'Authorization: Bearer <key>' or 'x-api-key'.");
+    throw unauthorized(
+      "Missing API key. Send the virtual key as 'Authorization: Bearer <key>' or 'x-api-key'.",
+    );
   }
   const record = await keys.byHash(c.env, await sha256Hex(presented));
   if (!record) throw unauthorized("Invalid API key.");

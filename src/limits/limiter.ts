@@ -15,8 +15,7 @@ export type KeyState = {
 };
 
 export type AdmitResult =
-  | { ok: true }
-  | { ok: false; reason: "disabled" | "deleted" | "expired"; retryAfterMs: null };
+  { ok: true } | { ok: false; reason: "disabled" | "deleted" | "expired"; retryAfterMs: null };
 
 const SCHEMA_VERSION = 1;
 

@@ -16,7 +16,13 @@ import { sendUpstream } from "../upstream/send";
 export const chat = new Hono<AppEnv>();
 
 function usageOrEstimate(reported: Usage | null, inChars: number, outChars: number): Usage {
-  return reported ?? { inputTokens: estimateTokens(inChars), outputTokens: estimateTokens(outChars), estimated: true };
+  return (
+    reported ?? {
+      inputTokens: estimateTokens(inChars),
+      outputTokens: estimateTokens(outChars),
+      estimated: true,
+    }
+  );
 }
 
 chat.post("/chat/completions", async (c) => {

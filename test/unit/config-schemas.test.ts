@@ -24,8 +24,11 @@ describe("Provider schema", () => {
   it("rejects unknown fields at every level", () => {
     expect(Provider.safeParse({ ...base, baseUrl: "https://x.example.com", typo: 1 }).success).toBe(false);
     expect(
-      Provider.safeParse({ ...base, baseUrl: "https://x.example.com", pricing: { m: { inputPerMTok: 1, outputPerMTok: 2, x: 1 } } })
-        .success,
+      Provider.safeParse({
+        ...base,
+        baseUrl: "https://x.example.com",
+        pricing: { m: { inputPerMTok: 1, outputPerMTok: 2, x: 1 } },
+      }).success,
     ).toBe(false);
   });
 });

@@ -4,9 +4,13 @@ import { openAiPassthrough, type StreamReport } from "../../src/formats/openai/p
 import { splitFrames } from "../../src/formats/sse";
 
 const frame = (data: unknown) => `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
-const contentChunk = (text: string) => frame({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null });
+const contentChunk = (text: string) =>
+  frame({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null });
 const finishChunk = frame({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: null });
-const usageChunk = frame({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } });
+const usageChunk = frame({
+  choices: [],
+  usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
+});
 const done = "data: [DONE]\n\n";
 
 /** Splits `text` at the given cut points, as a network would. */
@@ -24,7 +28,11 @@ function chunked(text: string, cuts: number[]): string[] {
 
 async function run(parts: string[], dropUsageChunk: boolean, upstreamFailed = false) {
   let report: StreamReport | undefined;
-  const tap = openAiPassthrough({ dropUsageChunk, upstreamFailed: () => upstreamFailed, onEnd: (r) => (report = r) });
+  const tap = openAiPassthrough({
+    dropUsageChunk,
+    upstreamFailed: () => upstreamFailed,
+    onEnd: (r) => (report = r),
+  });
   const source = new ReadableStream<string>({
     start(c) {
       for (const p of parts) c.enqueue(p);
@@ -70,7 +78,8 @@ describe("openAiPassthrough", () => {
   });
 
   it("keeps CRLF-framed streams intact", async () => {
-    const input = contentChunk("a").replace(/\n/g, "\r\n") + finishChunk.replace(/\n/g, "\r\n") + "data: [DONE]\r\n\r\n";
+    const input =
+      contentChunk("a").replace(/\n/g, "\r\n") + finishChunk.replace(/\n/g, "\r\n") + "data: [DONE]\r\n\r\n";
     const { out, report } = await run(chunked(input, [3, 9, 30]), true);
     expect(out).toBe(input);
     expect(report.end).toBe("complete");

@@ -47,10 +47,22 @@ describe("providers", () => {
     ["an unknown field", { ...base, baseUrl: "https://ws.example.com/mlflow", extra: 1 }, ""],
     ["plain http to a public host", { ...base, baseUrl: "http://ws.example.com/mlflow" }, "baseUrl"],
     ["a wrong format", { ...base, format: "gemini", baseUrl: "https://x.example.com" }, "format"],
-    ["a secret that is not a secret name", { ...base, baseUrl: "https://x.example.com", auth: { type: "bearer", secret: "dapi123 value" } }, "auth.secret"],
-    ["an authorization header", { ...base, baseUrl: "https://x.example.com", headers: { Authorization: "Bearer x" } }, "headers"],
+    [
+      "a secret that is not a secret name",
+      { ...base, baseUrl: "https://x.example.com", auth: { type: "bearer", secret: "dapi123 value" } },
+      "auth.secret",
+    ],
+    [
+      "an authorization header",
+      { ...base, baseUrl: "https://x.example.com", headers: { Authorization: "Bearer x" } },
+      "headers",
+    ],
     ["a negative timeout", { ...base, baseUrl: "https://x.example.com", timeoutMs: -1 }, "timeoutMs"],
-    ["an unknown auth field", { ...base, baseUrl: "https://x.example.com", auth: { type: "none", token: "x" } }, "auth"],
+    [
+      "an unknown auth field",
+      { ...base, baseUrl: "https://x.example.com", auth: { type: "none", token: "x" } },
+      "auth",
+    ],
   ])("rejects %s with 400", async (_name, body, param) => {
     const r = await admin("PUT", `/providers/${uniqueName()}`, body);
     expect(r.status).toBe(400);
@@ -59,13 +71,15 @@ describe("providers", () => {
     expect(error.message).toMatch(/Invalid request body/);
   });
 
-  it.each(["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x", "https://ws.cloud.databricks.com/mlflow"])(
-    "accepts %s",
-    async (baseUrl) => {
-      const r = await admin("PUT", `/providers/${uniqueName()}`, { ...base, baseUrl });
-      expect(r.status).toBe(200);
-    },
-  );
+  it.each([
+    "http://127.0.0.1:9/x",
+    "http://localhost:9/x",
+    "http://[::1]:9/x",
+    "https://ws.cloud.databricks.com/mlflow",
+  ])("accepts %s", async (baseUrl) => {
+    const r = await admin("PUT", `/providers/${uniqueName()}`, { ...base, baseUrl });
+    expect(r.status).toBe(200);
+  });
 
   it("rejects a provider name with a slash or odd characters", async () => {
     const r = await admin("PUT", "/providers/bad%20name", { ...base, baseUrl: "https://x.example.com" });
@@ -74,7 +88,15 @@ describe("providers", () => {
 
   it("validates on read: a hand-edited KV value is refused, not half-used", async () => {
     const name = uniqueName();
-    await env.CONFIG.put(`provider:${name}`, JSON.stringify({ format: "openai", baseUrl: "https://x.example.com", auth: { type: "none" }, surprise: true }));
+    await env.CONFIG.put(
+      `provider:${name}`,
+      JSON.stringify({
+        format: "openai",
+        baseUrl: "https://x.example.com",
+        auth: { type: "none" },
+        surprise: true,
+      }),
+    );
     const r = await admin("GET", `/providers/${name}`);
     expect(r.status).toBe(500);
     expect(JSON.stringify(r.json)).not.toContain("surprise");

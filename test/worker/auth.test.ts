@@ -30,7 +30,10 @@ describe("virtual key authentication", () => {
   });
 
   it("refuses an unknown key", async () => {
-    await expect401(await chat("bl-not-a-real-key", { model: "p/m", messages: userMessage() }), /Invalid API key/);
+    await expect401(
+      await chat("bl-not-a-real-key", { model: "p/m", messages: userMessage() }),
+      /Invalid API key/,
+    );
   });
 
   it("refuses a disabled key at once, and accepts it again when re-enabled", async () => {

@@ -43,13 +43,21 @@ describe("request errors", () => {
 
   it("404 for a model that names no provider", async () => {
     const { key } = await setup();
-    const err = await expectError(await chat(key, { model: "gpt-4o", messages: userMessage() }), 404, /does not exist/);
+    const err = await expectError(
+      await chat(key, { model: "gpt-4o", messages: userMessage() }),
+      404,
+      /does not exist/,
+    );
     expect(err.error.param).toBe("model");
   });
 
   it("404 for an unknown provider", async () => {
     const { key } = await setup();
-    await expectError(await chat(key, { model: "nope/m", messages: userMessage() }), 404, /Unknown provider 'nope'/);
+    await expectError(
+      await chat(key, { model: "nope/m", messages: userMessage() }),
+      404,
+      /Unknown provider 'nope'/,
+    );
   });
 
   it("403 for a provider the key may not use", async () => {
@@ -57,7 +65,11 @@ describe("request errors", () => {
     const other = uniqueName();
     await putProvider(other);
     const { key } = await createKey({ providers: [other] });
-    await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 403, /may not use/);
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
+      403,
+      /may not use/,
+    );
     expect((await chat(key, { model: `${other}/m`, messages: userMessage() })).status).toBe(200);
   });
 
@@ -91,12 +103,20 @@ describe("request errors", () => {
 
   it("400 when the provider does not allow chat requests", async () => {
     const { key, provider } = await setup({ requests: ["embeddings"] });
-    await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 400, /does not allow 'chat'/);
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
+      400,
+      /does not allow 'chat'/,
+    );
   });
 
   it("400 for an anthropic provider (translation is not built yet)", async () => {
     const { key, provider } = await setup({ format: "anthropic" });
-    await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 400, /Anthropic format/);
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
+      400,
+      /Anthropic format/,
+    );
   });
 
   it("500 naming the missing secret, never a value", async () => {
@@ -121,7 +141,11 @@ describe("upstream errors", () => {
 
   it("a wrong PAT at the upstream is a 502 too", async () => {
     const { key, provider } = await setup({ auth: { type: "bearer", secret: "ADMIN_TOKEN" } });
-    await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 502, /rejected the gateway's credentials/);
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
+      502,
+      /rejected the gateway's credentials/,
+    );
   });
 
   it("upstream 429 → 429 keeping retry-after", async () => {
@@ -141,7 +165,11 @@ describe("upstream errors", () => {
 
   it.each([500, 503])("upstream %i → 502", async (status) => {
     const { key, model, provider } = await setup();
-    await expectError(await chat(key, { model, messages: userMessage() }, fault(`status=${status}`)), 502, new RegExp(provider));
+    await expectError(
+      await chat(key, { model, messages: userMessage() }, fault(`status=${status}`)),
+      502,
+      new RegExp(provider),
+    );
   });
 
   it("no first byte within timeoutMs → 504", async () => {
@@ -154,12 +182,20 @@ describe("upstream errors", () => {
 
   it("an unreachable upstream → 502", async () => {
     const { key, provider } = await setup({ baseUrl: "http://127.0.0.1:9/mlflow" });
-    await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 502, /Could not reach/);
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
+      502,
+      /Could not reach/,
+    );
   });
 
   it("streaming requests get the same error mapping before the first byte", async () => {
     const { key, model } = await setup();
-    const res = await chat(key, { model, messages: userMessage(), stream: true }, fault("status=429;retry_after=3"));
+    const res = await chat(
+      key,
+      { model, messages: userMessage(), stream: true },
+      fault("status=429;retry_after=3"),
+    );
     expect(res.headers.get("retry-after")).toBe("3");
     await expectError(res, 429);
   });
@@ -174,7 +210,9 @@ describe("routing", () => {
 
   it("serves /openai/v1/chat/completions too", async () => {
     const { key, model } = await setup();
-    expect((await chat(key, { model, messages: userMessage() }, {}, "/openai/v1/chat/completions")).status).toBe(200);
+    expect(
+      (await chat(key, { model, messages: userMessage() }, {}, "/openai/v1/chat/completions")).status,
+    ).toBe(200);
   });
 
   it("admin is unaffected by a virtual key", async () => {

@@ -47,7 +47,11 @@ describe("chat completions passthrough", () => {
   it("streams SSE through, asks upstream for usage, and removes the usage chunk the client did not ask for", async () => {
     const { key, model } = await setup();
     const marker = crypto.randomUUID();
-    const res = await chat(key, { model, messages: userMessage("stream me"), stream: true }, { "x-trace": marker });
+    const res = await chat(
+      key,
+      { model, messages: userMessage("stream me"), stream: true },
+      { "x-trace": marker },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const data = sseData(await res.text());
@@ -63,7 +67,12 @@ describe("chat completions passthrough", () => {
 
   it("keeps the usage chunk when the client asked for it", async () => {
     const { key, model } = await setup();
-    const res = await chat(key, { model, messages: userMessage(), stream: true, stream_options: { include_usage: true } });
+    const res = await chat(key, {
+      model,
+      messages: userMessage(),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const data = sseData(await res.text());
     const usageChunk = data
       .filter((d) => d !== "[DONE]")
@@ -75,7 +84,11 @@ describe("chat completions passthrough", () => {
 
   it("ends a stream cut by the upstream with an in-band error, never a clean end", async () => {
     const { key, model } = await setup();
-    const res = await chat(key, { model, messages: userMessage(), stream: true }, { "x-emulator-fault": "cut_after=2" });
+    const res = await chat(
+      key,
+      { model, messages: userMessage(), stream: true },
+      { "x-emulator-fault": "cut_after=2" },
+    );
     expect(res.status).toBe(200);
     const data = sseData(await res.text());
     expect(data).not.toContain("[DONE]");
@@ -87,7 +100,11 @@ describe("chat completions passthrough", () => {
 
   it("passes an upstream in-band error through", async () => {
     const { key, model } = await setup();
-    const res = await chat(key, { model, messages: userMessage(), stream: true }, { "x-emulator-fault": "error_after=2" });
+    const res = await chat(
+      key,
+      { model, messages: userMessage(), stream: true },
+      { "x-emulator-fault": "error_after=2" },
+    );
     const data = sseData(await res.text());
     expect(data.some((d) => d.includes('"error"'))).toBe(true);
     expect(data).not.toContain("[DONE]");
@@ -95,7 +112,11 @@ describe("chat completions passthrough", () => {
 
   it("streams a large response without buffering it", async () => {
     const { key, model } = await setup();
-    const res = await chat(key, { model, messages: userMessage(), stream: true }, { "x-emulator-fault": "chunks=2000;chunk_bytes=512" });
+    const res = await chat(
+      key,
+      { model, messages: userMessage(), stream: true },
+      { "x-emulator-fault": "chunks=2000;chunk_bytes=512" },
+    );
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);

@@ -48,7 +48,12 @@ export async function setup(overrides: Json = {}) {
   return { provider, key, id, model: `${provider}/databricks-claude-sonnet-4` };
 }
 
-export function chat(key: string | null, body: unknown, headers: Record<string, string> = {}, path = "/v1/chat/completions") {
+export function chat(
+  key: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = "/v1/chat/completions",
+) {
   return SELF.fetch(`http://gateway.test${path}`, {
     method: "POST",
     headers: {
@@ -63,9 +68,16 @@ export function chat(key: string | null, body: unknown, headers: Record<string, 
 export const userMessage = (text = "hello") => [{ role: "user", content: text }];
 
 /** What the emulator received, newest last. */
-export async function emulatorRequests(): Promise<Array<{ method: string; path: string; headers: Record<string, string>; body: Json | null }>> {
+export async function emulatorRequests(): Promise<
+  Array<{ method: string; path: string; headers: Record<string, string>; body: Json | null }>
+> {
   const res = await fetch(`${emulatorUrl()}/__emulator/requests`);
-  return (await res.json()) as Array<{ method: string; path: string; headers: Record<string, string>; body: Json | null }>;
+  return (await res.json()) as Array<{
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body: Json | null;
+  }>;
 }
 
 export async function readAll(res: Response): Promise<string> {
@@ -76,6 +88,12 @@ export async function readAll(res: Response): Promise<string> {
 export function sseData(text: string): string[] {
   return text
     .split(/\n\n/)
-    .map((frame) => frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n"))
+    .map((frame) =>
+      frame
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trim())
+        .join("\n"),
+    )
     .filter((d) => d !== "");
 }

@@ -99,7 +99,11 @@ export function openAiPassthrough(opts: PassthroughOptions): {
       else if (!finished) {
         end = "upstream_cut";
         controller.enqueue(
-          errorFrame("openai", "upstream_error", "The upstream stream ended before the response was complete."),
+          errorFrame(
+            "openai",
+            "upstream_error",
+            "The upstream stream ended before the response was complete.",
+          ),
         );
       }
       opts.onEnd({ usage, outputChars, end });
