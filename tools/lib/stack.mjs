@@ -1,0 +1,219 @@
+// @ts-check
+/**
+ * Starts the Databricks emulator and the gateway (`wrangler dev`) together on loopback, for the e2e
+ * tests, the demo and the bench.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator } from "../emulator/emulator.mjs";
+
+/** @typedef {import("../emulator/emulator.mjs").Emulator} Emulator */
+/**
+ * @typedef {object} Gateway
+ * @property {string} url e.g. http://127.0.0.1:PORT (no trailing slash)
+ * @property {() => string} output what wrangler printed so far (stdout and stderr, last 64 KiB)
+ * @property {() => Promise<void>} stop kills wrangler's process group and removes a temp persist dir
+ */
+/**
+ * @typedef {object} Stack
+ * @property {Emulator} emulator
+ * @property {Gateway} gateway
+ * @property {string} adminToken
+ * @property {(method: string, path: string, body?: unknown) => Promise<{ status: number, json: unknown }>} admin
+ *   a call to the gateway's admin API with the admin bearer token
+ * @property {() => Promise<void>} stop
+ */
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const STARTUP_TIMEOUT_MS = 60_000;
+const OUTPUT_LIMIT = 64 * 1024;
+
+/** Process groups still running, killed if this process exits without stopping them. */
+const liveGroups = new Set(/** @type {number[]} */ ([]));
+process.on("exit", () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * A free TCP port on 127.0.0.1 (the OS picks it; it is released before this resolves).
+ * @returns {Promise<number>}
+ */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = address !== null && typeof address === "object" ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** @param {number} ms */
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Spawns `wrangler dev` on a free loopback port and waits until GET /health answers 200.
+ * @param {{ vars?: Record<string, string>, persistDir?: string }} [options]
+ *   vars: passed as `--var NAME:VALUE` (e.g. ADMIN_TOKEN, DATABRICKS_PAT);
+ *   persistDir: local KV/DO state (default: a fresh temp dir, removed by stop())
+ * @returns {Promise<Gateway>}
+ */
+export async function startGateway({ vars = {}, persistDir } = {}) {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const tempDir = persistDir ? undefined : await mkdtemp(join(tmpdir(), "bricklane-wrangler-"));
+  const persistTo = persistDir ?? /** @type {string} */ (tempDir);
+  const args = [
+    WRANGLER,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = /** @type {number} */ (child.pid);
+  liveGroups.add(pid);
+
+  let output = "";
+  /** @param {Buffer} chunk */
+  const keep = (chunk) => {
+    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  /** @type {Promise<void>} */
+  const exited = new Promise((resolve) => child.once("exit", () => resolve()));
+  let running = true;
+  void exited.then(() => {
+    running = false;
+    liveGroups.delete(pid);
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (running) {
+      try {
+        process.kill(-pid, "SIGTERM");
+      } catch {
+        // the group is already gone
+      }
+      const killed = await Promise.race([exited.then(() => true), delay(5_000).then(() => false)]);
+      if (!killed) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // gone meanwhile
+        }
+        await exited;
+      }
+    }
+    // workerd children may outlive wrangler briefly; make sure the whole group is gone.
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // nothing left
+    }
+    liveGroups.delete(pid);
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (!running) {
+      await stop();
+      throw new Error(`wrangler dev exited before it was ready. Output:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `wrangler dev did not answer ${url}/health within ${STARTUP_TIMEOUT_MS} ms. Output:\n${output}`,
+      );
+    }
+    await delay(250);
+  }
+  return { url, output: () => output, stop };
+}
+
+/**
+ * Starts the emulator and the gateway with vars { ADMIN_TOKEN, DATABRICKS_PAT }.
+ * @param {{ pat?: string, adminToken?: string, vars?: Record<string, string> }} [options]
+ *   vars: more `--var`s for the gateway
+ * @returns {Promise<Stack>}
+ */
+export async function startStack({
+  pat = "dapi-local-emulator-pat",
+  adminToken = "local-admin-token",
+  vars = {},
+} = {}) {
+  const emulator = await startEmulator({ pat });
+  /** @type {Gateway} */
+  let gateway;
+  try {
+    gateway = await startGateway({ vars: { ...vars, ADMIN_TOKEN: adminToken, DATABRICKS_PAT: pat } });
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+  return {
+    emulator,
+    gateway,
+    adminToken,
+    async admin(method, path, body) {
+      const res = await fetch(`${gateway.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      /** @type {unknown} */
+      let json = null;
+      try {
+        json = text === "" ? null : JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json };
+    },
+    async stop() {
+      await Promise.allSettled([gateway.stop(), emulator.close()]);
+    },
+  };
+}
