@@ -34,7 +34,10 @@ export function finishReasonFromStopReason(stopReason: string | null | undefined
  * ends in tool calls; Anthropic clients (Claude Code) only run tools on `tool_use`, so the presence of tool
  * calls wins over a plain `stop`.
  */
-export function stopReasonFromFinishReason(finishReason: string | null | undefined, hasToolUse: boolean): StopReason {
+export function stopReasonFromFinishReason(
+  finishReason: string | null | undefined,
+  hasToolUse: boolean,
+): StopReason {
   switch (finishReason) {
     case "length":
       return "max_tokens";
@@ -57,7 +60,12 @@ const n = (value: number | null | undefined): number => value ?? 0;
 export function usageFromAnthropic(usage: AntUsageIn | null | undefined): StreamUsage {
   const cacheRead = n(usage?.cache_read_input_tokens);
   const inputTokens = n(usage?.input_tokens) + n(usage?.cache_creation_input_tokens) + cacheRead;
-  return { inputTokens, outputTokens: n(usage?.output_tokens), cachedInputTokens: cacheRead, reported: !!usage };
+  return {
+    inputTokens,
+    outputTokens: n(usage?.output_tokens),
+    cachedInputTokens: cacheRead,
+    reported: !!usage,
+  };
 }
 
 export function usageFromOpenAi(usage: OaiUsageIn | null | undefined): StreamUsage {
@@ -171,7 +179,10 @@ function deepestIssue(
     }
   }
   if (best) return best;
-  return { path, message: expected.length > 0 ? `Invalid input: expected ${expected.join(" or ")}` : issue.message };
+  return {
+    path,
+    message: expected.length > 0 ? `Invalid input: expected ${expected.join(" or ")}` : issue.message,
+  };
 }
 
 export function invalid<T>(error: z.ZodError, what: string): Result<T> {

@@ -320,7 +320,10 @@ const AntToolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
   content: z
-    .union([z.string(), z.array(z.discriminatedUnion("type", [AntTextBlock, AntImageBlock, AntDocumentBlock]))])
+    .union([
+      z.string(),
+      z.array(z.discriminatedUnion("type", [AntTextBlock, AntImageBlock, AntDocumentBlock])),
+    ])
     .optional(),
   is_error: z.boolean().nullish(),
 });
@@ -382,8 +385,7 @@ export type AntMessagesRequest = z.infer<typeof AntMessagesRequest>;
 // Anthropic Messages: what we produce
 
 export type AntImageSource =
-  | { type: "base64"; media_type: string; data: string }
-  | { type: "url"; url: string };
+  { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
 
 export type AntContentBlockOut =
   | { type: "text"; text: string }
