@@ -3,27 +3,16 @@ import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
 import { resolveTarget } from "../config/resolve";
 import { ChatRequestEnvelope, promptChars } from "../formats/openai/chat";
-import { openAiPassthrough, type StreamReport } from "../formats/openai/passthrough-stream";
-import { estimateTokens, fromOpenAiUsage, type Usage } from "../formats/usage";
+import { openAiObserver } from "../formats/openai/passthrough-observer";
+import { fromOpenAiUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { isRecord, tryParseJson } from "../formats/sse";
-import { recordCallWhen, type CallRecord } from "../http/call-log";
+import { relayJson, relaySse } from "../http/relay";
 import { upstreamError } from "../upstream/errors";
-import { guardedBody } from "../upstream/guarded-body";
 import { providerSecret, upstreamHeaders, upstreamUrl } from "../upstream/request";
 import { sendUpstream } from "../upstream/send";
 
 export const chat = new Hono<AppEnv>();
-
-function usageOrEstimate(reported: Usage | null, inChars: number, outChars: number): Usage {
-  return (
-    reported ?? {
-      inputTokens: estimateTokens(inChars),
-      outputTokens: estimateTokens(outChars),
-      estimated: true,
-    }
-  );
-}
 
 chat.post("/chat/completions", async (c) => {
   const started = Date.now();
@@ -55,55 +44,17 @@ chat.post("/chat/completions", async (c) => {
   });
   if (!res.ok) throw await upstreamError(res, target.providerName, secret);
 
-  const inChars = promptChars(req.messages);
-  const base = { provider: target.providerName, model: target.model, status: res.status, stream: streaming };
-
+  const info = {
+    provider: target.providerName,
+    model: target.model,
+    started,
+    promptChars: promptChars(req.messages),
+  };
   if (!streaming || !res.body) {
-    const text = await res.text();
-    const parsed = tryParseJson(text);
-    const reported = isRecord(parsed) ? fromOpenAiUsage(parsed.usage) : null;
-    recordCallWhen(
-      c,
-      Promise.resolve({
-        ...base,
-        usage: usageOrEstimate(reported, inChars, text.length),
-        end: "complete",
-        durationMs: Date.now() - started,
-      }),
-    );
-    return c.body(text, 200, { "content-type": res.headers.get("content-type") ?? "application/json" });
-  }
-
-  let upstreamFailed = false;
-  let settle: (record: CallRecord) => void = () => {};
-  const done = new Promise<CallRecord>((resolve) => (settle = resolve));
-  const finish = (report: StreamReport) =>
-    settle({
-      ...base,
-      usage: usageOrEstimate(report.usage, inChars, report.outputChars),
-      end: report.end,
-      durationMs: Date.now() - started,
+    return relayJson(c, res, info, (text) => {
+      const parsed = tryParseJson(text);
+      return isRecord(parsed) ? fromOpenAiUsage(parsed.usage) : null;
     });
-
-  const tap = openAiPassthrough({
-    dropUsageChunk: !clientAskedUsage,
-    upstreamFailed: () => upstreamFailed,
-    onEnd: finish,
-  });
-  const source = guardedBody(res.body, {
-    onUpstreamError: () => {
-      upstreamFailed = true;
-    },
-    onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
-  });
-  recordCallWhen(c, done);
-
-  const stream = source
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(tap.stream)
-    .pipeThrough(new TextEncoderStream());
-  return c.body(stream, 200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-  });
+  }
+  return relaySse(c, res.body, info, "openai", openAiObserver({ dropUsageChunk: !clientAskedUsage }));
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { openAiPassthrough, type StreamReport } from "../../src/formats/openai/passthrough-stream";
+import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
+import { passthroughStream, type StreamReport } from "../../src/formats/passthrough";
 import { splitFrames } from "../../src/formats/sse";
 
 const frame = (data: unknown) => `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
@@ -28,8 +29,9 @@ function chunked(text: string, cuts: number[]): string[] {
 
 async function run(parts: string[], dropUsageChunk: boolean, upstreamFailed = false) {
   let report: StreamReport | undefined;
-  const tap = openAiPassthrough({
-    dropUsageChunk,
+  const tap = passthroughStream({
+    format: "openai",
+    observer: openAiObserver({ dropUsageChunk }),
     upstreamFailed: () => upstreamFailed,
     onEnd: (r) => (report = r),
   });
@@ -52,7 +54,7 @@ async function run(parts: string[], dropUsageChunk: boolean, upstreamFailed = fa
 const texts = fc.array(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 });
 const cuts = fc.array(fc.nat(), { maxLength: 10 });
 
-describe("openAiPassthrough", () => {
+describe("passthroughStream with the OpenAI observer", () => {
   it("passes every byte through unchanged when nothing is to be removed, however the stream is split", async () => {
     await fc.assert(
       fc.asyncProperty(texts, cuts, async (words, points) => {

@@ -1,0 +1,86 @@
+import type { WireFormat } from "../env";
+import { errorFrame } from "../http/render-error";
+import { splitFrames } from "./sse";
+import type { Usage } from "./usage";
+
+/** What a passthrough stream learned on the way, for accounting and logs. */
+export type StreamReport = {
+  usage: Usage | null;
+  /** Characters of generated text and tool arguments, for the estimate when usage is missing. */
+  outputChars: number;
+  /** "complete", or why it is not. */
+  end: "complete" | "upstream_cut" | "upstream_error_event" | "client_cancelled";
+};
+
+/**
+ * Reads one wire format's frames on the side. `observe` returns false for a frame that must not reach
+ * the client (only the usage chunk the gateway asked for on the client's behalf).
+ */
+export interface FrameObserver {
+  observe(frame: string): boolean;
+  /** Whether the response reached its terminal event (given whether the upstream read failed). */
+  finished(upstreamFailed: boolean): boolean;
+  readonly sawErrorEvent: boolean;
+  readonly usage: Usage | null;
+  readonly outputChars: number;
+  /** True when some frame may be dropped: then frames are forwarded whole, not byte by byte. */
+  readonly mayDrop: boolean;
+}
+
+export type PassthroughOptions = {
+  format: WireFormat;
+  observer: FrameObserver;
+  /** Whether the upstream body failed while being read (set by the guarded source). */
+  upstreamFailed: () => boolean;
+  onEnd: (report: StreamReport) => void;
+};
+
+/**
+ * SSE passed through: every byte goes on as it came (when nothing may be removed, before its frame is even
+ * complete), while the observer reads usage and the terminal event on the side. A stream that ends without
+ * its terminal event gets an in-band error event in the client's format, never a clean end (invariant 5).
+ */
+export function passthroughStream(opts: PassthroughOptions): {
+  stream: TransformStream<string, string>;
+  /** What was seen so far; for a stream the client cancelled, flush never runs. */
+  snapshot: () => Omit<StreamReport, "end">;
+} {
+  const { observer } = opts;
+  let buffer = "";
+  const snapshot = () => ({ usage: observer.usage, outputChars: observer.outputChars });
+
+  const stream = new TransformStream<string, string>({
+    transform(text, controller) {
+      buffer += text;
+      const { frames, rest } = splitFrames(buffer);
+      buffer = rest;
+      if (!observer.mayDrop) {
+        controller.enqueue(text);
+        for (const frame of frames) observer.observe(frame);
+        return;
+      }
+      for (const frame of frames) if (observer.observe(frame)) controller.enqueue(frame);
+    },
+    flush(controller) {
+      if (buffer) {
+        // A last frame without its blank line: pass it on (if not already) and read it.
+        const keep = observer.observe(buffer);
+        if (observer.mayDrop && keep) controller.enqueue(buffer);
+      }
+      let end: StreamReport["end"] = "complete";
+      if (observer.sawErrorEvent) end = "upstream_error_event";
+      else if (!observer.finished(opts.upstreamFailed())) {
+        end = "upstream_cut";
+        controller.enqueue(
+          errorFrame(
+            opts.format,
+            "upstream_error",
+            "The upstream stream ended before the response was complete.",
+          ),
+        );
+      }
+      opts.onEnd({ ...snapshot(), end });
+    },
+  });
+  return { stream, snapshot };
+}
