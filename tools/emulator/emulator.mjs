@@ -189,6 +189,8 @@ export async function startEmulator({
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("emulator: no TCP address");
+  /** @type {Promise<void> | undefined} */
+  let closing;
   const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   return {
@@ -201,9 +203,9 @@ export async function startEmulator({
     queueFaults: (...specs) => faults.push(...specs.map(parseFault)),
     clearFaults: () => faults.clear(),
     close: () =>
-      new Promise((resolve) => {
+      (closing ??= new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      })),
   };
 }

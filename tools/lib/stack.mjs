@@ -4,6 +4,7 @@
  * tests, the demo and the bench.
  */
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -35,6 +36,10 @@ const OUTPUT_LIMIT = 64 * 1024;
 
 /** Process groups still running, killed if this process exits without stopping them. */
 const liveGroups = new Set(/** @type {number[]} */ ([]));
+/** Temp persist dirs not removed yet. */
+const liveDirs = new Set(/** @type {string[]} */ ([]));
+/** stop() of every gateway and emulator started here and not stopped yet (also those still starting). */
+const liveStops = new Set(/** @type {(() => Promise<void>)[]} */ ([]));
 process.on("exit", () => {
   for (const pid of liveGroups) {
     try {
@@ -43,7 +48,17 @@ process.on("exit", () => {
       // already gone
     }
   }
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * Stops everything this module started, including a gateway that is still starting (for SIGINT
+ * handlers).
+ * @returns {Promise<void>}
+ */
+export async function stopAll() {
+  await Promise.allSettled([...liveStops].map((stop) => stop()));
+}
 
 /**
  * A free TCP port on 127.0.0.1 (the OS picks it; it is released before this resolves).
@@ -76,6 +91,7 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const tempDir = persistDir ? undefined : await mkdtemp(join(tmpdir(), "bricklane-wrangler-"));
+  if (tempDir) liveDirs.add(tempDir);
   const persistTo = persistDir ?? /** @type {string} */ (tempDir);
   const args = [
     WRANGLER,
@@ -118,12 +134,18 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
   });
 
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  /** @type {Promise<void> | undefined} */
+  let stopping;
+  const stop = () => (stopping ??= stopGateway());
+  liveStops.add(stop);
+  const stopGateway = async () => {
     if (running) {
+      // wrangler shuts its workerd children down (and reaps them) on SIGTERM; the group kill below
+      // catches anything left over.
       try {
-        process.kill(-pid, "SIGTERM");
+        process.kill(pid, "SIGTERM");
       } catch {
-        // the group is already gone
+        // already gone
       }
       const killed = await Promise.race([exited.then(() => true), delay(5_000).then(() => false)]);
       if (!killed) {
@@ -142,7 +164,11 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
       // nothing left
     }
     liveGroups.delete(pid);
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    if (tempDir) {
+      await rm(tempDir, { recursive: true, force: true });
+      liveDirs.delete(tempDir);
+    }
+    liveStops.delete(stop);
   };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -180,7 +206,13 @@ export async function startStack({
   adminToken = "local-admin-token",
   vars = {},
 } = {}) {
-  const emulator = await startEmulator({ pat });
+  const started = await startEmulator({ pat });
+  const closeEmulator = () => {
+    liveStops.delete(closeEmulator);
+    return started.close();
+  };
+  liveStops.add(closeEmulator);
+  const emulator = { ...started, close: closeEmulator };
   /** @type {Gateway} */
   let gateway;
   try {

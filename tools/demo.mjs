@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm run demo`: the emulator and the gateway on loopback, a provider and a virtual key created through
+ * the admin API, then the real openai SDK streaming a chat completion through the gateway.
+ */
+import OpenAI from "openai";
+import { startStack, stopAll } from "./lib/stack.mjs";
+
+const PROVIDER = "databricks";
+const MODEL = "databricks-claude-sonnet-4";
+/** The emulator's PAT, handed to the gateway as the Worker secret DATABRICKS_PAT. */
+const PAT = "dapi-local-emulator-pat";
+
+let stopping = false;
+
+/** @param {number} code */
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  // stopAll also covers a gateway that is still starting when SIGINT arrives.
+  await stopAll();
+  process.exit(code);
+}
+
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  process.once(signal, () => {
+    console.error(`\ndemo: ${signal}, stopping the emulator and the gateway`);
+    void shutdown(130);
+  });
+}
+
+/** Shows the start of a secret only. @param {string} secret */
+const mask = (secret) => `${secret.slice(0, 8)}…`;
+
+/**
+ * @param {{ status: number, json: unknown }} res
+ * @param {number} expected
+ * @param {string} what
+ */
+function expectStatus(res, expected, what) {
+  if (res.status !== expected) {
+    throw new Error(`${what}: expected HTTP ${expected}, got ${res.status}: ${JSON.stringify(res.json)}`);
+  }
+}
+
+async function main() {
+  console.log("Starting the Databricks emulator and the gateway (wrangler dev) on 127.0.0.1 …");
+  const stack = await startStack({ pat: PAT });
+  const { emulator, gateway } = stack;
+  console.log(`  emulator: ${emulator.url}`);
+  console.log(`  gateway:  ${gateway.url}\n`);
+
+  const provider = {
+    format: "openai",
+    baseUrl: `${emulator.url}/mlflow`,
+    auth: { type: "bearer", secret: "DATABRICKS_PAT" },
+  };
+  expectStatus(await stack.admin("PUT", `/admin/providers/${PROVIDER}`, provider), 200, "create provider");
+  const created = await stack.admin("POST", "/admin/keys", { name: "demo" });
+  expectStatus(created, 201, "create virtual key");
+  const key = /** @type {{ key: string }} */ (created.json).key;
+  console.log(`Provider '${PROVIDER}' → ${provider.baseUrl} (auth: Worker secret DATABRICKS_PAT)`);
+  console.log(`Virtual key created: ${mask(key)}\n`);
+
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
+  emulator.clearRequests();
+  const model = `${PROVIDER}/${MODEL}`;
+  console.log(`> openai.chat.completions.create({ model: "${model}", stream: true })\n`);
+  const stream = await client.chat.completions.create(
+    {
+      model,
+      messages: [{ role: "user", content: "Tell me about Bricklane in one sentence." }],
+      stream: true,
+      stream_options: { include_usage: true },
+    },
+    // Slow the emulator's chunks down a little so the streaming is visible.
+    { headers: { "x-emulator-fault": "chunk_delay_ms=150" } },
+  );
+  /** @type {OpenAI.CompletionUsage | undefined} */
+  let usage;
+  let finish = null;
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0];
+    if (choice?.delta.content) process.stdout.write(choice.delta.content);
+    if (choice?.finish_reason) finish = choice.finish_reason;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  process.stdout.write("\n\n");
+  if (!usage) throw new Error("the stream ended without a usage chunk");
+  console.log(`finish_reason: ${finish}`);
+  console.log(
+    `usage: prompt_tokens=${usage.prompt_tokens} completion_tokens=${usage.completion_tokens} total_tokens=${usage.total_tokens}`,
+  );
+
+  const upstream = emulator.requests.filter((r) => r.path === "/mlflow/v1/chat/completions");
+  if (upstream.length === 0) throw new Error("the emulator saw no chat completion request");
+  const last = /** @type {(typeof upstream)[number]} */ (upstream.at(-1));
+  const sawPat = last.headers.authorization === `Bearer ${PAT}`;
+  const leaked = JSON.stringify(upstream).includes(key);
+  const body = /** @type {{ model?: string }} */ (last.body ?? {});
+  console.log(
+    `\nThe gateway sent provider '${PROVIDER}' model '${body.model}' to ${emulator.url}/mlflow/v1/chat/completions.`,
+  );
+  console.log(
+    `The emulator saw the Databricks PAT (${sawPat ? "yes" : "NO"}) and the virtual key (${leaked ? "YES, leaked" : "no"}).`,
+  );
+  if (!sawPat || leaked) throw new Error("credential check failed");
+}
+
+main().then(
+  () => shutdown(0),
+  async (err) => {
+    if (stopping) return; // interrupted: the signal handler is already cleaning up
+    console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);
+    await shutdown(1);
+  },
+);
