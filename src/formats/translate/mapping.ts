@@ -172,7 +172,10 @@ function deepestIssue(
   for (const branch of issue.errors) {
     const first = branch[0];
     if (!first) continue;
-    if (first.code === "invalid_type" && first.path.length === 0) expected.push(first.expected);
+    if (first.path.length === 0 && first.code === "invalid_type") expected.push(first.expected);
+    if (first.path.length === 0 && first.code === "invalid_value") {
+      expected.push(...first.values.map((v) => JSON.stringify(v)));
+    }
     if (first.path.length > bestDepth) {
       bestDepth = first.path.length;
       best = deepestIssue(first, path);
