@@ -27,12 +27,15 @@ export function streamOf(parts: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-/** A body that delivers `parts` and then fails, like a reset connection. */
+/** A body that delivers `parts`, one per read, and then fails, like a reset connection. */
 export function failingStreamOf(parts: Uint8Array[]): ReadableStream<Uint8Array> {
+  const queue = [...parts];
   return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const p of parts) controller.enqueue(p);
-      controller.error(new Error("connection reset"));
+    pull(controller) {
+      const next = queue.shift();
+      // Erroring discards whatever is still queued, so fail only once every part has been read.
+      if (next) controller.enqueue(next);
+      else controller.error(new Error("connection reset"));
     },
   });
 }

@@ -1,0 +1,315 @@
+import { describe, expect, it } from "vitest";
+import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-to-anthropic-stream";
+import { translateSseStream } from "../../../src/formats/translate/sse";
+import type { StreamUsage } from "../../../src/formats/translate/types";
+import {
+  assembleAnthropic,
+  encoder,
+  failingStreamOf,
+  openAiSse,
+  parseSse,
+  readAll,
+  splitBytes,
+  translate,
+} from "./helpers";
+
+type Delta = Record<string, unknown>;
+const chunk = (delta: Delta, finish_reason: string | null = null, extra: Record<string, unknown> = {}) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt",
+  choices: [{ index: 0, delta, finish_reason }],
+  ...extra,
+});
+const role = chunk({ role: "assistant", content: "" });
+const text = (content: string) => chunk({ content });
+const toolStart = (index: number, id: string, name: string) =>
+  chunk({ tool_calls: [{ index, id, type: "function", function: { name, arguments: "" } }] });
+const args = (index: number, fragment: string) =>
+  chunk({ tool_calls: [{ index, function: { arguments: fragment } }] });
+const finish = (reason: string) => chunk({}, reason);
+const usage = (prompt: number, completion: number, cached = 0) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion.chunk",
+  choices: [],
+  usage: {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  },
+});
+
+function run(frames: (object | "[DONE]")[] | string, onUsage?: (u: StreamUsage) => void) {
+  const input = typeof frames === "string" ? frames : openAiSse(frames);
+  return translate(
+    input,
+    openAiSseToAnthropicSse({ model: "claude-client", messageId: "msg_test", onUsage }),
+  );
+}
+
+describe("openAiSseToAnthropicSse", () => {
+  it("sends message_start before the upstream says anything", async () => {
+    const translator = openAiSseToAnthropicSse({ model: "m", messageId: "msg_1" });
+    const reader = translator.readable.getReader();
+    const first = await reader.read();
+    expect(first.value).toBe(
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}\n\n',
+    );
+    await reader.cancel();
+  });
+
+  it("translates a text stream and holds message_delta until the usage chunk", async () => {
+    const out = await run([
+      role,
+      text("Hel"),
+      text(""),
+      text("lo"),
+      finish("stop"),
+      usage(12, 3, 4),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([{ type: "text", text: "Hello" }]);
+    expect(a.stopReason).toBe("end_turn");
+    expect(a.usage).toEqual({
+      input_tokens: 8,
+      output_tokens: 3,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 4,
+    });
+    const types = parseSse(out).map((e) => e.event);
+    expect(types).toEqual([
+      "message_start",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+  });
+
+  it("opens one block per tool-call index, stopping the previous block first, losing no fragment", async () => {
+    const out = await run([
+      role,
+      text("Checking both."),
+      // The first fragment of a new call rides with the call's id and name.
+      chunk({
+        tool_calls: [
+          { index: 0, id: "call_a", type: "function", function: { name: "weather", arguments: '{"ci' } },
+        ],
+      }),
+      args(0, 'ty":"Paris"}'),
+      chunk({
+        tool_calls: [
+          { index: 1, id: "call_b", type: "function", function: { name: "weather", arguments: '{"city"' } },
+        ],
+      }),
+      args(1, ':"Rome"}'),
+      finish("tool_calls"),
+      usage(30, 20),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "text", text: "Checking both." },
+      { type: "tool_use", id: "call_a", name: "weather", json: '{"city":"Paris"}' },
+      { type: "tool_use", id: "call_b", name: "weather", json: '{"city":"Rome"}' },
+    ]);
+    expect(a.stopReason).toBe("tool_use");
+  });
+
+  it("handles several tool-call starts in one chunk", async () => {
+    const out = await run([
+      role,
+      chunk({
+        tool_calls: [
+          { index: 0, id: "call_a", type: "function", function: { name: "f", arguments: "{}" } },
+          { index: 1, id: "call_b", type: "function", function: { name: "g", arguments: '{"x":1}' } },
+        ],
+      }),
+      finish("tool_calls"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "call_a", name: "f", json: "{}" },
+      { type: "tool_use", id: "call_b", name: "g", json: '{"x":1}' },
+    ]);
+  });
+
+  it("waits for a tool call's name before starting its block, keeping early arguments", async () => {
+    const out = await run([
+      chunk({ tool_calls: [{ index: 0, id: "call_a", function: { arguments: '{"a"' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { name: "late", arguments: ":1}" } }] }),
+      finish("tool_calls"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([{ type: "tool_use", id: "call_a", name: "late", json: '{"a":1}' }]);
+  });
+
+  it("keys calls by id when a server omits the index", async () => {
+    const out = await run([
+      chunk({ tool_calls: [{ id: "call_a", function: { name: "f", arguments: '{"n":1}' } }] }),
+      chunk({ tool_calls: [{ id: "call_b", function: { name: "f", arguments: '{"n":' } }] }),
+      chunk({ tool_calls: [{ function: { arguments: "2}" } }] }),
+      finish("tool_calls"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "call_a", name: "f", json: '{"n":1}' },
+      { type: "tool_use", id: "call_b", name: "f", json: '{"n":2}' },
+    ]);
+  });
+
+  it("switches between text and tool blocks as the kind of delta changes", async () => {
+    const out = await run([
+      text("a"),
+      toolStart(0, "c1", "f"),
+      args(0, "{}"),
+      text("b"),
+      finish("stop"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks.map((b) => b.type)).toEqual(["text", "tool_use", "text"]);
+    expect(a.stopReason).toBe("tool_use");
+  });
+
+  it("refuses fragments for a tool call whose block was already stopped, with an error", async () => {
+    const out = await run([
+      toolStart(0, "c1", "f"),
+      toolStart(1, "c2", "g"),
+      args(0, '{"late":true}'),
+      finish("tool_calls"),
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.error?.type).toBe("api_error");
+    expect(a.error?.message).toContain("interleaved");
+  });
+
+  it("maps reasoning_content and Databricks reasoning parts to a thinking block", async () => {
+    const out = await run([
+      chunk({ role: "assistant", reasoning_content: "Let me" }),
+      chunk({ reasoning_content: " think." }),
+      chunk({
+        content: [{ type: "reasoning", summary: [{ type: "summary_text", text: "", signature: "sig1" }] }],
+      }),
+      chunk({ content: [{ type: "text", text: "42" }] }),
+      finish("stop"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "thinking", thinking: "Let me think.", signature: "sig1" },
+      { type: "text", text: "42" },
+    ]);
+  });
+
+  it("finishes at once when usage rides on the finish chunk, and ignores what follows", async () => {
+    const out = await run([
+      text("hi"),
+      chunk({}, "length", { usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
+      text("ignored"),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([{ type: "text", text: "hi" }]);
+    expect(a.stopReason).toBe("max_tokens");
+    expect(a.usage).toMatchObject({ input_tokens: 5, output_tokens: 2 });
+  });
+
+  it("does not finish on usage that comes before the finish_reason (continuous usage stats)", async () => {
+    const out = await run([
+      chunk({ content: "a" }, null, { usage: { prompt_tokens: 5, completion_tokens: 1 } }),
+      chunk({ content: "b" }, null, { usage: { prompt_tokens: 5, completion_tokens: 2 } }),
+      chunk({}, "stop", { usage: { prompt_tokens: 5, completion_tokens: 3 } }),
+      "[DONE]",
+    ]);
+    const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([{ type: "text", text: "ab" }]);
+    expect(a.usage).toMatchObject({ input_tokens: 5, output_tokens: 3 });
+  });
+
+  it("ends normally on [DONE] without a usage chunk, and on a clean end after the finish_reason", async () => {
+    const usages: StreamUsage[] = [];
+    const a = assembleAnthropic(await run([text("x"), finish("stop"), "[DONE]"], (u) => usages.push(u)));
+    expect(a).toMatchObject({ stopReason: "end_turn", stopped: true, violations: [] });
+    expect(usages).toEqual([{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false }]);
+    const b = assembleAnthropic(await run([text("x"), finish("stop")]));
+    expect(b).toMatchObject({ stopReason: "end_turn", stopped: true, violations: [] });
+  });
+
+  it("ends a stream cut before any finish_reason or [DONE] with an error event", async () => {
+    const usages: StreamUsage[] = [];
+    const a = assembleAnthropic(await run([role, text("half")], (u) => usages.push(u)));
+    expect(a.blocks).toEqual([{ type: "text", text: "half" }]);
+    expect(a.stopped).toBe(false);
+    expect(a.error).toEqual({
+      type: "api_error",
+      message: "upstream stream ended before the response was complete",
+    });
+    expect(a.violations).toEqual([]);
+    expect(usages).toHaveLength(1);
+  });
+
+  it("relays upstream errors in data or as an error event, as overloaded_error when it is one", async () => {
+    const inData = assembleAnthropic(
+      await run([
+        text("a"),
+        { error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } },
+      ]),
+    );
+    expect(inData.error).toEqual({ type: "overloaded_error", message: "upstream error: Rate limit reached" });
+    const asEvent = assembleAnthropic(await run('event: error\ndata: {"message":"boom"}\n\n'));
+    expect(asEvent.error).toEqual({ type: "api_error", message: "upstream error: boom" });
+    const plainText = assembleAnthropic(await run("event: error\ndata: gateway timeout\n\n"));
+    expect(plainText.error).toEqual({ type: "api_error", message: "upstream error: gateway timeout" });
+  });
+
+  it("answers malformed JSON and malformed chunks with an error event", async () => {
+    expect(assembleAnthropic(await run("data: {nope\n\n")).error?.type).toBe("api_error");
+    expect(assembleAnthropic(await run([{ choices: "many" }])).error?.type).toBe("api_error");
+  });
+
+  it("never passes [DONE] to JSON.parse, even with stray whitespace", async () => {
+    const a = assembleAnthropic(await run(`${openAiSse([text("x"), finish("stop")])}data:  [DONE] \n\n`));
+    expect(a).toMatchObject({ stopped: true, error: null });
+  });
+
+  it("turns a refusal into text", async () => {
+    const a = assembleAnthropic(await run([chunk({ refusal: "No." }), finish("content_filter"), "[DONE]"]));
+    expect(a.blocks).toEqual([{ type: "text", text: "No." }]);
+    expect(a.stopReason).toBe("refusal");
+  });
+
+  it("reads only choice 0", async () => {
+    const other = { id: "x", choices: [{ index: 1, delta: { content: "other" }, finish_reason: null }] };
+    const a = assembleAnthropic(await run([text("mine"), other, finish("stop"), "[DONE]"]));
+    expect(a.blocks).toEqual([{ type: "text", text: "mine" }]);
+  });
+
+  it("turns an upstream body that fails mid-stream into an in-band error", async () => {
+    const bytes = encoder.encode(openAiSse([role, text("partial")]));
+    const body = failingStreamOf(splitBytes(bytes, [7, 40]));
+    const out = await readAll(
+      translateSseStream(body, openAiSseToAnthropicSse({ model: "m", messageId: "msg_1" })),
+    );
+    const a = assembleAnthropic(out);
+    expect(a.blocks).toEqual([{ type: "text", text: "partial" }]);
+    expect(a.error?.type).toBe("api_error");
+  });
+});
