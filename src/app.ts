@@ -8,6 +8,7 @@ import { errorBody } from "./http/render-error";
 import { keyAuth } from "./http/key-auth";
 import { admin } from "./routes/admin";
 import { chat } from "./routes/chat";
+import { messages } from "./routes/messages";
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -28,6 +29,7 @@ api.use("*", (c, next) => {
 });
 api.use("*", keyAuth);
 api.route("/", chat);
+api.route("/", messages);
 
 export const app = new Hono<AppEnv>();
 
@@ -41,6 +43,7 @@ app.get("/health", (c) => c.json({ ok: true }));
 app.route("/admin", admin);
 app.route("/v1", api);
 app.route("/openai/v1", api);
+app.route("/anthropic/v1", api);
 
 app.notFound((c) => {
   throw new GatewayError("not_found", 404, `No route for ${c.req.method} ${c.req.path}.`);

@@ -71,6 +71,7 @@ export const ModelPrice = z.strictObject({
 });
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_TOKENS = 4096;
 
 export const Provider = z.strictObject({
   format: z.enum(["openai", "anthropic"]),
@@ -87,6 +88,8 @@ export const Provider = z.strictObject({
   models: z.array(z.string().min(1).max(256)).optional(),
   pricing: z.record(z.string().min(1), ModelPrice).optional(),
   timeoutMs: z.number().int().min(100).max(600_000).optional(),
+  /** max_tokens sent to an anthropic provider when an OpenAI-format client leaves it out. */
+  defaultMaxTokens: z.number().int().positive().max(1_000_000).optional(),
 });
 export type Provider = z.infer<typeof Provider>;
 

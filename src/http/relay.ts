@@ -1,7 +1,10 @@
 import type { Context } from "hono";
+import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { AppEnv, WireFormat } from "../env";
+import { GatewayError } from "../errors";
 import { passthroughStream, type FrameObserver, type StreamReport } from "../formats/passthrough";
-import { estimateTokens, type Usage } from "../formats/usage";
+import type { Result, SseTranslator, StreamUsage } from "../formats/translate";
+import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { guardedBody } from "../upstream/guarded-body";
 import { recordCallWhen, type CallRecord } from "./call-log";
 
@@ -24,34 +27,86 @@ function usageOrEstimate(reported: Usage | null, inChars: number, outChars: numb
   );
 }
 
-/** A JSON answer: read whole (it is one object, not a stream), usage taken from it, bytes unchanged. */
+function record(info: CallInfo, stream: boolean, report: StreamReport): CallRecord {
+  return {
+    provider: info.provider,
+    model: info.model,
+    status: 200,
+    stream,
+    usage: usageOrEstimate(report.usage, info.promptChars, report.outputChars),
+    end: report.end,
+    durationMs: Date.now() - info.started,
+  };
+}
+
+/**
+ * A JSON answer: read whole (one object, not a stream), converted (identity for passthrough), usage taken
+ * from it. A body the translator cannot read is the upstream's fault: 502, not a crash.
+ */
 export async function relayJson(
   c: Context<AppEnv>,
   res: Response,
   info: CallInfo,
-  usageOf: (text: string) => Usage | null,
+  convert: (text: string) => { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string },
 ): Promise<Response> {
   const text = await res.text();
+  const converted = convert(text);
+  if (!converted.ok) {
+    throw new GatewayError(
+      "upstream_error",
+      502,
+      `Provider '${info.provider}' returned a response the gateway could not read.`,
+      {
+        internal: converted.reason,
+      },
+    );
+  }
   recordCallWhen(
     c,
-    Promise.resolve({
-      provider: info.provider,
-      model: info.model,
-      status: res.status,
-      stream: false,
-      usage: usageOrEstimate(usageOf(text), info.promptChars, text.length),
-      end: "complete",
-      durationMs: Date.now() - info.started,
-    }),
+    Promise.resolve(
+      record(info, false, { usage: converted.usage, outputChars: text.length, end: "complete" }),
+    ),
   );
-  return c.body(text, 200, { "content-type": res.headers.get("content-type") ?? "application/json" });
+  return c.body(converted.body, 200, { "content-type": "application/json" });
+}
+
+/** A JSON answer in the other format, through a pure translator. */
+export function relayTranslatedJson(
+  c: Context<AppEnv>,
+  res: Response,
+  info: CallInfo,
+  translate: (body: unknown) => Result<object>,
+  clientFormat: WireFormat,
+): Promise<Response> {
+  return relayJson(c, res, info, (text) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: "upstream body is not JSON" };
+    }
+    const out = translate(parsed);
+    if (!out.ok) return { ok: false, reason: out.message };
+    const body = JSON.stringify(out.value);
+    return { ok: true, body, usage: usageOfJson(body, clientFormat) };
+  });
+}
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+
+/** Settles once with the first report, whichever end (flush, error, cancel) comes first. */
+function once(info: CallInfo, c: Context<AppEnv>) {
+  let settle: (r: CallRecord) => void = () => {};
+  const done = new Promise<CallRecord>((resolve) => (settle = resolve));
+  recordCallWhen(c, done);
+  return (report: StreamReport) => settle(record(info, true, report));
 }
 
 /**
- * An SSE answer relayed as it arrives: upstream body (guarded, so a cut becomes an end) → decode → the
- * format's passthrough tap → encode. The call is recorded when the stream ends or the client leaves.
+ * SSE in the client's own format, relayed as it arrives: upstream body (guarded, so a cut becomes an end)
+ * → decode → the format's passthrough tap → encode. Recorded when it ends or the client leaves.
  */
-export function relaySse(
+export function relayPassthroughSse(
   c: Context<AppEnv>,
   body: ReadableStream<Uint8Array>,
   info: CallInfo,
@@ -59,19 +114,7 @@ export function relaySse(
   observer: FrameObserver,
 ): Response {
   let upstreamFailed = false;
-  let settle: (record: CallRecord) => void = () => {};
-  const done = new Promise<CallRecord>((resolve) => (settle = resolve));
-  const finish = (report: StreamReport) =>
-    settle({
-      provider: info.provider,
-      model: info.model,
-      status: 200,
-      stream: true,
-      usage: usageOrEstimate(report.usage, info.promptChars, report.outputChars),
-      end: report.end,
-      durationMs: Date.now() - info.started,
-    });
-
+  const finish = once(info, c);
   const tap = passthroughStream({ format, observer, upstreamFailed: () => upstreamFailed, onEnd: finish });
   const source = guardedBody(body, {
     onUpstreamError: () => {
@@ -79,14 +122,39 @@ export function relaySse(
     },
     onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
   });
-  recordCallWhen(c, done);
-
   const stream = source
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(tap.stream)
     .pipeThrough(new TextEncoderStream());
-  return c.body(stream, 200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
+  return c.body(stream, 200, SSE_HEADERS);
+}
+
+const fromStreamUsage = (u: StreamUsage): Usage | null =>
+  u.reported ? { inputTokens: u.inputTokens, outputTokens: u.outputTokens, estimated: false } : null;
+
+/**
+ * SSE in the other format: upstream body (guarded) → decode → parse events (eventsource-parser) → the
+ * translator → encode. The translator ends every stream with its terminal event or an in-band error.
+ */
+export function relayTranslatedSse(
+  c: Context<AppEnv>,
+  body: ReadableStream<Uint8Array>,
+  info: CallInfo,
+  makeTranslator: (onUsage: (usage: StreamUsage) => void) => SseTranslator,
+): Response {
+  const finish = once(info, c);
+  const translator = makeTranslator((usage) =>
+    finish({ usage: fromStreamUsage(usage), outputChars: 0, end: "complete" }),
+  );
+  const source = guardedBody(body, {
+    onUpstreamError: () => {},
+    // The translator may not see a cancel at all; settle here (the first report wins).
+    onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
+  const stream = source
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .pipeThrough(translator)
+    .pipeThrough(new TextEncoderStream());
+  return c.body(stream, 200, SSE_HEADERS);
 }

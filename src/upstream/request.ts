@@ -2,6 +2,8 @@ import type { Provider } from "../config/schemas";
 import { GatewayError } from "../errors";
 import { forwardableHeaders } from "./headers";
 
+const ANTHROPIC_VERSION = "2023-06-01";
+
 /** The secret a provider names, read from the Worker's environment; its value is never logged. */
 export function providerSecret(env: object, providerName: string, provider: Provider): string | null {
   if (provider.auth.type === "none") return null;
@@ -25,6 +27,10 @@ export function upstreamHeaders(clientHeaders: Headers, provider: Provider, secr
   const headers = forwardableHeaders(clientHeaders);
   for (const [name, value] of Object.entries(provider.headers ?? {})) headers.set(name, value);
   headers.set("content-type", "application/json");
+  // Anthropic-format upstreams require a version; OpenAI-format clients being translated never send one.
+  if (provider.format === "anthropic" && !headers.has("anthropic-version")) {
+    headers.set("anthropic-version", ANTHROPIC_VERSION);
+  }
   if (secret !== null) headers.set("authorization", `Bearer ${secret}`);
   return headers;
 }

@@ -110,15 +110,6 @@ describe("request errors", () => {
     );
   });
 
-  it("400 for an anthropic provider (translation is not built yet)", async () => {
-    const { key, provider } = await setup({ format: "anthropic" });
-    await expectError(
-      await chat(key, { model: `${provider}/m`, messages: userMessage() }),
-      400,
-      /Anthropic format/,
-    );
-  });
-
   it("500 naming the missing secret, never a value", async () => {
     const { key, provider } = await setup({ auth: { type: "bearer", secret: "NOT_CONFIGURED_SECRET" } });
     const err = await expectError(await chat(key, { model: `${provider}/m`, messages: userMessage() }), 500);

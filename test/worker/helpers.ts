@@ -97,3 +97,44 @@ export function sseData(text: string): string[] {
     )
     .filter((d) => d !== "");
 }
+
+export function messages(
+  key: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = "/v1/messages",
+) {
+  return SELF.fetch(`http://gateway.test${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
+      ...(key ? { "x-api-key": key } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Anthropic SSE frames as `{event, data}`. */
+export function sseEvents(text: string): Array<{ event: string | null; data: Json }> {
+  return text
+    .split(/\n\n/)
+    .filter((f) => f.trim() !== "")
+    .map((frame) => {
+      const lines = frame.split("\n");
+      const event =
+        lines
+          .find((l) => l.startsWith("event:"))
+          ?.slice(6)
+          .trim() ?? null;
+      const data = lines
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trim())
+        .join("\n");
+      return { event, data: JSON.parse(data) as Json };
+    });
+}
+
+/** Overrides for a provider speaking Anthropic's format (the emulator's /anthropic endpoint). */
+export const anthropicFormat = (): Json => ({ format: "anthropic", baseUrl: `${emulatorUrl()}/anthropic` });
