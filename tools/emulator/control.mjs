@@ -16,6 +16,7 @@ import { isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
  * @property {Record<string, string>} query the query parameters
  * @property {Record<string, string>} headers lowercased names
  * @property {unknown} body the parsed JSON body, or null (no body or not JSON)
+ * @property {boolean} clientClosed the client went away before the response was finished
  */
 /**
  * @typedef {object} EmulatorState

@@ -113,13 +113,18 @@ export async function startEmulator({
     const raw = await readBody(req);
     const parsed = raw === null ? { ok: false } : parseJson(raw);
     const body = "value" in parsed ? parsed.value : undefined;
-    requests.push({
+    /** @type {RecordedRequest} */
+    const recorded = {
       method: req.method ?? "GET",
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: plainHeaders(req),
       body: body ?? null,
-    });
+      clientClosed: false,
+    };
+    requests.push(recorded);
+    // Tests check that a client disconnect at the gateway reaches the upstream as a closed connection.
+    signal.addEventListener("abort", () => (recorded.clientClosed = true), { once: true });
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
     const format = formatFor(url.pathname);
