@@ -32,7 +32,14 @@ export interface ParsedEvent {
   data: string;
 }
 
-const JsonObject = z.record(z.string(), z.unknown());
+/**
+ * Tool inputs and JSON schemas are passed along as they are. z.record would copy them key by key (slow for
+ * big schemas) and silently drop a "__proto__" key; checking the shape and keeping the reference does neither.
+ */
+const JsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  { message: "Invalid input: expected a JSON object" },
+);
 
 /** Stands in for any tagged member whose `type` a translator does not know, so it can be skipped. */
 const Other = z.object({ type: z.literal("other") });
