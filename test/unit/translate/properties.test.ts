@@ -227,7 +227,8 @@ function assertAnthropicShape(req: AntMessagesRequestOut): void {
 // Streams: Anthropic upstream → OpenAI client
 
 type AntModelBlock =
-  | { kind: "text" | "thinking"; parts: string[] }
+  | { kind: "text"; parts: string[] }
+  | { kind: "thinking"; parts: string[] }
   | { kind: "tool"; id: string; name: string; parts: string[] };
 
 const antModel = fc.record({
@@ -248,9 +249,9 @@ const antModel = fc.record({
   pings: fc.array(fc.nat(40), { maxLength: 3 }),
 });
 
-function renderAnthropic(
-  m: fc.Arbitrary<unknown> extends never ? never : typeof antModel extends fc.Arbitrary<infer T> ? T : never,
-) {
+type AntModel = typeof antModel extends fc.Arbitrary<infer T> ? T : never;
+
+function renderAnthropic(m: AntModel) {
   const events: { type: string; [k: string]: unknown }[] = [
     {
       type: "message_start",
@@ -343,7 +344,8 @@ describe("stream translation does not depend on how the upstream bytes are split
   // OpenAI upstream → Anthropic client
 
   type OaiSegment =
-    | { kind: "text" | "reasoning"; parts: string[] }
+    | { kind: "text"; parts: string[] }
+    | { kind: "reasoning"; parts: string[] }
     | { kind: "tool"; id: string; name: string; parts: string[]; argsInStart: boolean };
 
   const oaiModel = fc.record({
