@@ -15,5 +15,7 @@ export type AppEnv = {
     wireFormat: WireFormat;
     /** The authenticated virtual key (set by the auth middleware on /v1/*). */
     key: KeyRecord;
+    /** Settles when the key's Durable Object has admitted the call; rejects with the 401 if it refuses. */
+    admission: Promise<void>;
   };
 };

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
@@ -18,9 +19,20 @@ export function presentedKey(headers: Headers): string | null {
 
 const unauthorized = (message: string) => new GatewayError("authentication", 401, message);
 
+const REFUSALS = {
+  deleted: "Invalid API key.",
+  disabled: "This API key is disabled.",
+  expired: "This API key has expired.",
+} as const;
+
 /**
  * Authenticates the virtual key: KV (cached in the isolate) says which key it is; the key's Durable Object
  * says whether it may be used right now, so revocation holds everywhere at once.
+ *
+ * The Durable Object's answer is not awaited here: the round trip (the one unavoidable remote call on the
+ * hot path) overlaps with reading and validating the body. `admitted(c)` awaits it before anything goes
+ * upstream, and a refused key turns whatever the route answered into the 401, so a revoked key never
+ * learns more than that.
  */
 export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const presented = presentedKey(c.req.raw.headers);
@@ -31,17 +43,26 @@ export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   const record = await keys.byHash(c.env, await sha256Hex(presented));
   if (!record) throw unauthorized("Invalid API key.");
-  const admitted = await admitKey(c.env, record);
-  if (!admitted.ok) {
-    const messages = {
-      deleted: "Invalid API key.",
-      disabled: "This API key is disabled.",
-      expired: "This API key has expired.",
-    } as const;
-    throw new GatewayError("authentication", 401, messages[admitted.reason], {
-      internal: `key ${record.id} refused: ${admitted.reason}`,
-    });
-  }
+  const admission = admitKey(c.env, record).then((result) => {
+    if (!result.ok) {
+      throw new GatewayError("authentication", 401, REFUSALS[result.reason], {
+        internal: `key ${record.id} refused: ${result.reason}`,
+      });
+    }
+  });
+  // Observed below or by the route; never an unhandled rejection.
+  admission.catch(() => {});
   c.set("key", record);
-  await next();
+  c.set("admission", admission);
+  try {
+    await next();
+  } finally {
+    // Whatever the route did (even a 4xx it found first), a refused key gets the refusal.
+    await admission;
+  }
 });
+
+/** Waits for the key's admission; throws the 401 if its Durable Object refuses it. */
+export function admitted(c: Context<AppEnv>): Promise<void> {
+  return c.get("admission");
+}

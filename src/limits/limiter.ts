@@ -21,6 +21,8 @@ const SCHEMA_VERSION = 1;
 
 export class Limiter extends DurableObject<CloudflareBindings> {
   private readonly sql: SqlStorage;
+  /** SQLite is the durable copy; this is the same row kept in memory, since every call reads it. */
+  private state: KeyState | null | undefined;
 
   constructor(ctx: DurableObjectState, env: CloudflareBindings) {
     super(ctx, env);
@@ -45,13 +47,14 @@ export class Limiter extends DurableObject<CloudflareBindings> {
   }
 
   private readState(): KeyState | null {
+    if (this.state !== undefined) return this.state;
     const row = this.sql
       .exec<{ status: string; expires_at: number | null }>("SELECT status, expires_at FROM key_state")
       .toArray()[0];
-    if (!row) return null;
+    if (!row) return (this.state = null);
     const status: KeyStatus =
       row.status === "deleted" ? "deleted" : row.status === "disabled" ? "disabled" : "active";
-    return { status, expiresAt: row.expires_at };
+    return (this.state = { status, expiresAt: row.expires_at });
   }
 
   /** Called by the admin API on every create, change and delete of the key. A deleted key stays deleted. */
@@ -63,6 +66,7 @@ export class Limiter extends DurableObject<CloudflareBindings> {
       next.status,
       next.expiresAt,
     );
+    this.state = next;
     return next;
   }
 

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Target } from "../config/resolve";
 import type { AppEnv } from "../env";
+import { admitted } from "../http/key-auth";
 import { upstreamError } from "./errors";
 import { providerSecret, upstreamHeaders, upstreamUrl } from "./request";
 import { sendUpstream } from "./send";
@@ -16,6 +17,8 @@ export async function callUpstream(
   path: string,
   body: unknown,
 ): Promise<Response> {
+  // Nothing goes upstream for a key its Durable Object refused.
+  await admitted(c);
   const secret = providerSecret(c.env, target.providerName, target.provider);
   const res = await sendUpstream({
     providerName: target.providerName,

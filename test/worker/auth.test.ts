@@ -78,4 +78,21 @@ describe("virtual key authentication", () => {
     await env.CONFIG.put(`key:${hash}`, enabled ?? "");
     await expect401(await chat(key, { model, messages: userMessage() }), /disabled/);
   });
+
+  it("answers a refused key with 401 even when its request is also bad, on every route", async () => {
+    const { key, id, provider } = await setup();
+    await admin("PATCH", `/keys/${id}`, { disabled: true });
+    // The route finds the malformed body before the Durable Object answers: the refusal still wins.
+    await expect401(await chat(key, "{not json"), /disabled/);
+    await expect401(await chat(key, { model: "unknown/x", messages: userMessage() }), /disabled/);
+    // count_tokens to an OpenAI provider never calls upstream; the refusal holds there too.
+    const res = await chat(
+      key,
+      { model: `${provider}/m`, messages: userMessage() },
+      { "anthropic-version": "2023-06-01" },
+      "/v1/messages/count_tokens",
+    );
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { type: string }).type).toBe("error");
+  });
 });
