@@ -4,6 +4,7 @@ import type {
   AntUsageOut,
   FinishReason,
   OaiUsage,
+  OaiResponsePart,
   OaiUsageIn,
   Result,
   StopReason,
@@ -26,7 +27,10 @@ const FINISH_BY_STOP: Record<StopReason, FinishReason> = {
 };
 
 export function finishReasonFromStopReason(stopReason: string | null | undefined): FinishReason {
-  return (stopReason && FINISH_BY_STOP[stopReason as StopReason]) || "stop";
+  // hasOwn: an upstream stop_reason such as "constructor" must not reach Object.prototype.
+  return stopReason && Object.hasOwn(FINISH_BY_STOP, stopReason)
+    ? FINISH_BY_STOP[stopReason as StopReason]
+    : "stop";
 }
 
 /**
@@ -126,6 +130,15 @@ export function parseToolArguments(args: string | null | undefined): Record<stri
 export function anthropicToolId(id: string): string {
   const clean = id.replace(/[^a-zA-Z0-9_-]/g, "_");
   return clean === "" ? "toolu_empty" : clean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Content
+
+/** OpenAI-compatible servers send content as a string or, Databricks for reasoning models, as parts. */
+export function contentParts(content: string | OaiResponsePart[] | null | undefined): OaiResponsePart[] {
+  if (content == null) return [];
+  return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-import { anthropicToolId, stopReasonFromFinishReason, toAnthropicUsage, usageFromOpenAi } from "./mapping";
-import { contentParts } from "./responses";
+import {
+  anthropicToolId,
+  contentParts,
+  stopReasonFromFinishReason,
+  toAnthropicUsage,
+  usageFromOpenAi,
+} from "./mapping";
 import { anthropicErrorFrame, anthropicFrame, usageReporter, type SseTranslator } from "./sse";
 import { OaiChunkIn, type ParsedEvent, type StreamUsage } from "./types";
 

@@ -9,6 +9,7 @@ import {
   toOpenAiUsage,
   usageFromAnthropic,
   usageFromOpenAi,
+  contentParts,
 } from "./mapping";
 import {
   AntMessageIn,
@@ -16,7 +17,6 @@ import {
   type AntMessageResponseOut,
   type AntResponseBlockOut,
   type OaiChatCompletionOut,
-  type OaiResponsePart,
   type OaiToolCallOut,
   type Result,
 } from "./types";
@@ -135,9 +135,4 @@ export function chatCompletionToMessage(
       usage: toAnthropicUsage(usageFromOpenAi(cc.usage)),
     },
   };
-}
-
-export function contentParts(content: string | OaiResponsePart[] | null | undefined): OaiResponsePart[] {
-  if (content == null) return [];
-  return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }

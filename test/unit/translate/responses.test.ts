@@ -234,6 +234,7 @@ describe("stop_reason ⇄ finish_reason", () => {
     ["refusal", "content_filter"],
     [null, "stop"],
     ["something_new", "stop"],
+    ["constructor", "stop"],
   ])("%s → %s", (stop, finish) => {
     expect(finishReasonFromStopReason(stop)).toBe(finish);
   });
