@@ -94,6 +94,8 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
     try {
       data = JSON.parse(ev.data);
     } catch {
+      // A proxy in between may send its own plain-text error event; its words are the useful part.
+      if (ev.event === "error") return error(`upstream error: ${ev.data}`, "api_error");
       return error("upstream sent an event that is not valid JSON", "malformed_upstream_event");
     }
     if (typeof data !== "object" || data === null) {

@@ -222,6 +222,15 @@ describe("anthropicSseToOpenAiSse", () => {
     expect(a.violations).toEqual([]);
   });
 
+  it("relays a plain-text error event with its text", async () => {
+    const a = assembleOpenAi(await run("event: error\ndata: upstream connect error\n\n"));
+    expect(a.error).toEqual({
+      message: "upstream error: upstream connect error",
+      type: "upstream_error",
+      code: "api_error",
+    });
+  });
+
   it("ends a stream cut before message_stop with an error, never [DONE]", async () => {
     const usages: StreamUsage[] = [];
     const out = await run([messageStart(), textStart(0), textDelta(0, "half")], {
