@@ -37,13 +37,17 @@ const SECONDS = intEnv("BENCH_SECONDS", 10);
 const CONNECTIONS = intEnv("BENCH_CONNECTIONS", 20);
 const FIRST_BYTE_N = intEnv("BENCH_FIRST_BYTE_N", 200);
 const WORKERS = Math.min(intEnv("BENCH_WORKERS", 2), CONNECTIONS);
+/** `miniflare` (default): the bundled Worker on workerd directly; `wrangler`: behind `wrangler dev`. */
+const RUNTIME = process.env.BENCH_RUNTIME === "wrangler" ? "wrangler" : "miniflare";
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()) : null;
 
 const NOTE = [
-  "Note: the gateway runs under `wrangler dev` (local workerd with local KV and Durable Objects), and",
-  "wrangler adds its own proxy in front of the Worker; the gateway numbers include that overhead and the",
-  "emulator shares this machine's CPUs with everything else, so read the ratios as an upper bound on the",
-  "gateway's cost, not as edge performance.",
+  RUNTIME === "miniflare"
+    ? "Note: the gateway is the Worker bundled as for deploy, served by workerd through Miniflare (local KV and"
+    : "Note: the gateway runs under `wrangler dev`, whose own proxy in front of the Worker dominates these numbers (local KV and",
+  "Durable Objects, one key, so one limiter object serialises every call). Load generator, emulator and",
+  "workerd share this machine's 2 CPUs: read the ratios as an upper bound on the gateway's cost, not as",
+  "edge performance. BENCH_RUNTIME=wrangler measures behind `wrangler dev` instead.",
 ].join("\n");
 
 let stopping = false;
@@ -99,7 +103,7 @@ async function main() {
       `(${WORKERS} autocannon workers) per scenario and target; ${FIRST_BYTE_N} sequential first-byte requests.`,
   );
   console.log("Starting the emulator and the gateway on 127.0.0.1 …");
-  const stack = await startStack({ pat: PAT });
+  const stack = await startStack({ pat: PAT, runtime: RUNTIME });
   const provider = {
     format: "openai",
     baseUrl: `${stack.emulator.url}/mlflow`,

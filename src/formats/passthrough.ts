@@ -41,43 +41,43 @@ export type PassthroughOptions = {
  * its terminal event gets an in-band error event in the client's format, never a clean end (invariant 5).
  */
 export function passthroughStream(opts: PassthroughOptions): {
-  stream: TransformStream<string, string>;
+  stream: TransformStream<Uint8Array, Uint8Array>;
   /** What was seen so far; for a stream the client cancelled, flush never runs. */
   snapshot: () => Omit<StreamReport, "end">;
 } {
   const { observer } = opts;
   let buffer = "";
+  // One stage instead of decode → tap → encode: when nothing may be dropped the upstream's own chunks go
+  // on untouched and the text is only decoded for reading.
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
   const snapshot = () => ({ usage: observer.usage, outputChars: observer.outputChars });
 
-  const stream = new TransformStream<string, string>({
-    transform(text, controller) {
-      buffer += text;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(bytes, controller) {
+      buffer += decoder.decode(bytes, { stream: true });
       const { frames, rest } = splitFrames(buffer);
       buffer = rest;
       if (!observer.mayDrop) {
-        controller.enqueue(text);
+        controller.enqueue(bytes);
         for (const frame of frames) observer.observe(frame);
         return;
       }
-      for (const frame of frames) if (observer.observe(frame)) controller.enqueue(frame);
+      for (const frame of frames) if (observer.observe(frame)) controller.enqueue(encoder.encode(frame));
     },
     flush(controller) {
+      buffer += decoder.decode();
       if (buffer) {
         // A last frame without its blank line: pass it on (if not already) and read it.
         const keep = observer.observe(buffer);
-        if (observer.mayDrop && keep) controller.enqueue(buffer);
+        if (observer.mayDrop && keep) controller.enqueue(encoder.encode(buffer));
       }
       let end: StreamReport["end"] = "complete";
       if (observer.sawErrorEvent) end = "upstream_error_event";
       else if (!observer.finished(opts.upstreamFailed())) {
         end = "upstream_cut";
-        controller.enqueue(
-          errorFrame(
-            opts.format,
-            "upstream_error",
-            "The upstream stream ended before the response was complete.",
-          ),
-        );
+        const message = "The upstream stream ended before the response was complete.";
+        controller.enqueue(encoder.encode(errorFrame(opts.format, "upstream_error", message)));
       }
       opts.onEnd({ ...snapshot(), end });
     },

@@ -104,7 +104,7 @@ function once(info: CallInfo, c: Context<AppEnv>) {
 
 /**
  * SSE in the client's own format, relayed as it arrives: upstream body (guarded, so a cut becomes an end)
- * → decode → the format's passthrough tap → encode. Recorded when it ends or the client leaves.
+ * → the format's passthrough tap (bytes in, the same bytes out). Recorded when it ends or the client leaves.
  */
 export function relayPassthroughSse(
   c: Context<AppEnv>,
@@ -122,11 +122,7 @@ export function relayPassthroughSse(
     },
     onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
   });
-  const stream = source
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(tap.stream)
-    .pipeThrough(new TextEncoderStream());
-  return c.body(stream, 200, SSE_HEADERS);
+  return c.body(source.pipeThrough(tap.stream), 200, SSE_HEADERS);
 }
 
 const fromStreamUsage = (u: StreamUsage): Usage | null =>

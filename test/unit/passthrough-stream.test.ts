@@ -27,7 +27,7 @@ function chunked(text: string, cuts: number[]): string[] {
   return parts.filter((p) => p !== "");
 }
 
-async function run(parts: string[], dropUsageChunk: boolean, upstreamFailed = false) {
+async function run(parts: Array<string | Uint8Array>, dropUsageChunk: boolean, upstreamFailed = false) {
   let report: StreamReport | undefined;
   const tap = passthroughStream({
     format: "openai",
@@ -35,14 +35,15 @@ async function run(parts: string[], dropUsageChunk: boolean, upstreamFailed = fa
     upstreamFailed: () => upstreamFailed,
     onEnd: (r) => (report = r),
   });
-  const source = new ReadableStream<string>({
+  const encoder = new TextEncoder();
+  const source = new ReadableStream<Uint8Array>({
     start(c) {
-      for (const p of parts) c.enqueue(p);
+      for (const p of parts) c.enqueue(typeof p === "string" ? encoder.encode(p) : p);
       c.close();
     },
   });
   let out = "";
-  const reader = source.pipeThrough(tap.stream).getReader();
+  const reader = source.pipeThrough(tap.stream).pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {
     const { done: end, value } = await reader.read();
     if (end) break;
@@ -75,6 +76,29 @@ describe("passthroughStream with the OpenAI observer", () => {
         const { out, report } = await run(chunked(kept + usageChunk + done, points), true);
         expect(out).toBe(kept + done);
         expect(report.usage?.inputTokens).toBe(11);
+      }),
+    );
+  });
+
+  it("keeps multi-byte UTF-8 intact when the network splits inside a character", async () => {
+    const unicode = fc.array(fc.string({ unit: "grapheme", minLength: 1, maxLength: 6 }), {
+      minLength: 1,
+      maxLength: 6,
+    });
+    await fc.assert(
+      fc.asyncProperty(unicode, cuts, fc.boolean(), async (words, points, drop) => {
+        const kept = words.map(contentChunk).join("") + finishChunk;
+        const bytes = new TextEncoder().encode(kept + usageChunk + done);
+        const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+        const parts: Uint8Array[] = [];
+        let last = 0;
+        for (const p of [...sorted, bytes.length]) {
+          if (p > last) parts.push(bytes.slice(last, p));
+          last = p;
+        }
+        const { out, report } = await run(parts, drop);
+        expect(out).toBe(drop ? kept + done : kept + usageChunk + done);
+        expect(report.outputChars).toBe(words.join("").length);
       }),
     );
   });

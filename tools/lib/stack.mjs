@@ -81,6 +81,60 @@ export function freePort() {
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The Worker bundled by wrangler (as `wrangler deploy` would) and run by Miniflare directly, without
+ * `wrangler dev`'s proxy in front: the closest this machine gets to how workerd serves it at the edge.
+ * Bindings come from wrangler.toml; state is in memory. Used by the bench.
+ * @param {{ vars?: Record<string, string> }} [options]
+ * @returns {Promise<Gateway>}
+ */
+export async function startGatewayMiniflare({ vars = {} } = {}) {
+  const outDir = await mkdtemp(join(tmpdir(), "bricklane-bundle-"));
+  liveDirs.add(outDir);
+  const build = spawn(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let buildOutput = "";
+  build.stdout.on("data", (c) => (buildOutput += c));
+  build.stderr.on("data", (c) => (buildOutput += c));
+  const code = await new Promise((resolve) => build.once("exit", resolve));
+  if (code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${buildOutput}`);
+
+  const { Miniflare } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  let output = "";
+  const mf = new Miniflare({
+    ...workerOptions,
+    // The Worker's logs (one line per call) are kept, not printed: the bench's output is its table.
+    /** @param {import("node:stream").Readable} stdout @param {import("node:stream").Readable} stderr */
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        stream.on("data", (/** @type {Buffer} */ chunk) => {
+          output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+        });
+      }
+    },
+    modules: true,
+    scriptPath: join(outDir, "index.js"),
+    modulesRoot: outDir,
+    bindings: { ...workerOptions.bindings, ...vars },
+    host: "127.0.0.1",
+    port: await freePort(),
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const stop = async () => {
+    liveStops.delete(stop);
+    await mf.dispose();
+    await rm(outDir, { recursive: true, force: true });
+    liveDirs.delete(outDir);
+  };
+  liveStops.add(stop);
+  return { url, output: () => output, stop };
+}
+
+/**
  * Spawns `wrangler dev` on a free loopback port and waits until GET /health answers 200.
  * @param {{ vars?: Record<string, string>, persistDir?: string }} [options]
  *   vars: passed as `--var NAME:VALUE` (e.g. ADMIN_TOKEN, DATABRICKS_PAT);
@@ -197,14 +251,16 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
 
 /**
  * Starts the emulator and the gateway with vars { ADMIN_TOKEN, DATABRICKS_PAT }.
- * @param {{ pat?: string, adminToken?: string, vars?: Record<string, string> }} [options]
- *   vars: more `--var`s for the gateway
+ * @param {{ pat?: string, adminToken?: string, vars?: Record<string, string>, runtime?: "wrangler" | "miniflare" }} [options]
+ *   vars: more `--var`s for the gateway; runtime: `wrangler dev` (default, what `npm run dev` runs) or
+ *   the bundled Worker on Miniflare without wrangler's proxy (what the bench measures)
  * @returns {Promise<Stack>}
  */
 export async function startStack({
   pat = "dapi-local-emulator-pat",
   adminToken = "local-admin-token",
   vars = {},
+  runtime = "wrangler",
 } = {}) {
   const started = await startEmulator({ pat });
   const closeEmulator = () => {
@@ -216,7 +272,11 @@ export async function startStack({
   /** @type {Gateway} */
   let gateway;
   try {
-    gateway = await startGateway({ vars: { ...vars, ADMIN_TOKEN: adminToken, DATABRICKS_PAT: pat } });
+    const gatewayVars = { ...vars, ADMIN_TOKEN: adminToken, DATABRICKS_PAT: pat };
+    gateway =
+      runtime === "miniflare"
+        ? await startGatewayMiniflare({ vars: gatewayVars })
+        : await startGateway({ vars: gatewayVars });
   } catch (err) {
     await emulator.close();
     throw err;
