@@ -1,9 +1,8 @@
 import type { Context } from "hono";
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { AppEnv, WireFormat } from "../env";
 import { GatewayError } from "../errors";
 import { passthroughStream, type FrameObserver, type StreamReport } from "../formats/passthrough";
-import type { Result, SseTranslator, StreamUsage } from "../formats/translate";
+import { translateSseStream, type Result, type SseTranslator, type StreamUsage } from "../formats/translate";
 import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { guardedBody } from "../upstream/guarded-body";
 import { recordCallWhen, type CallRecord } from "./call-log";
@@ -142,15 +141,9 @@ export function relayTranslatedSse(
   const translator = makeTranslator((usage) =>
     finish({ usage: fromStreamUsage(usage), outputChars: 0, end: "complete" }),
   );
-  const source = guardedBody(body, {
-    onUpstreamError: () => {},
-    // The translator may not see a cancel at all; settle here (the first report wins).
+  // The translator may not see a cancel at all; settle here (the first report wins).
+  const stream = translateSseStream(body, translator, {
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
-  const stream = source
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream())
-    .pipeThrough(translator)
-    .pipeThrough(new TextEncoderStream());
   return c.body(stream, 200, SSE_HEADERS);
 }

@@ -4,9 +4,11 @@
  * finished, and write an in-band error event in the client's format. A cancel from downstream (the client
  * left) cancels the upstream read, which aborts the upstream request.
  */
+export type GuardHooks = { onUpstreamError?: (e: unknown) => void; onCancel?: () => void };
+
 export function guardedBody(
   body: ReadableStream<Uint8Array>,
-  hooks: { onUpstreamError: (e: unknown) => void; onCancel: () => void },
+  hooks: GuardHooks = {},
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
@@ -16,12 +18,12 @@ export function guardedBody(
         if (done) controller.close();
         else controller.enqueue(value);
       } catch (e) {
-        hooks.onUpstreamError(e);
+        hooks.onUpstreamError?.(e);
         controller.close();
       }
     },
     async cancel(reason) {
-      hooks.onCancel();
+      hooks.onCancel?.();
       await reader.cancel(reason).catch(() => {});
     },
   });

@@ -1,4 +1,5 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { guardedBody, type GuardHooks } from "../../upstream/guarded-body";
 import type { ParsedEvent, StreamUsage } from "./types";
 
 /** SSE framing shared by the two stream translators, and the byte-level plumbing around them. */
@@ -28,33 +29,23 @@ export function anthropicErrorFrame(type: "api_error" | "overloaded_error", mess
 
 /**
  * Upstream bytes → translated client bytes:
- * TextDecoderStream → EventSourceParserStream → translator → TextEncoderStream.
+ * guarded body → TextDecoderStream → EventSourceParserStream → translator → TextEncoderStream.
  *
- * A failing upstream body (connection reset, timeout abort) would otherwise error every stage after it and
- * reach the client as a broken connection with no explanation. Ending the input cleanly instead lets the
- * translator notice the missing terminal event and send an in-band error in the client's format. A client
- * that cancels still cancels the upstream body, since cancellation travels back through the pipe.
+ * The guard (the same one passthrough uses) turns a failing upstream body (connection reset, timeout
+ * abort) into a clean end, so the translator notices the missing terminal event and answers it in-band in
+ * the client's format instead of the client seeing a broken connection. A client that cancels still
+ * cancels the upstream body, since cancellation travels back through the pipe.
  */
 export function translateSseStream(
   body: ReadableStream<Uint8Array>,
   translator: SseTranslator,
+  hooks: GuardHooks = {},
 ): ReadableStream<Uint8Array> {
-  return endOnError(body)
+  return guardedBody(body, hooks)
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream())
     .pipeThrough(translator)
     .pipeThrough(new TextEncoderStream());
-}
-
-/** A copy of `body` that closes where `body` would error. */
-export function endOnError<T>(body: ReadableStream<T>): ReadableStream<T> {
-  const relay = new TransformStream<T, T>();
-  body.pipeTo(relay.writable, { preventAbort: true }).catch(() => {
-    // preventAbort released the lock without touching the writable; close it so the reader sees an end.
-    // A relay already errored by a client cancel refuses to close; nothing is left to tell anyone then.
-    relay.writable.close().catch(() => {});
-  });
-  return relay.readable;
 }
 
 /**

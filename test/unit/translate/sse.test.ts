@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { anthropicSseToOpenAiSse } from "../../../src/formats/translate/anthropic-to-openai-stream";
 import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-to-anthropic-stream";
-import { endOnError, translateSseStream } from "../../../src/formats/translate/sse";
+import { translateSseStream } from "../../../src/formats/translate/sse";
+import { guardedBody } from "../../../src/upstream/guarded-body";
 import type { StreamUsage } from "../../../src/formats/translate/types";
 import { anthropicSse, assembleOpenAi, encoder, failingStreamOf, readAll, splitBytes } from "./helpers";
 
@@ -110,11 +111,15 @@ describe("translateSseStream", () => {
   });
 });
 
-describe("endOnError", () => {
+describe("guardedBody", () => {
   it("closes where the source would error, after everything it delivered", async () => {
     const chunks: number[] = [];
-    for await (const c of endOnError(failingStreamOf([new Uint8Array([1]), new Uint8Array([2])])))
-      chunks.push(...c);
+    let failed = false;
+    const guarded = guardedBody(failingStreamOf([new Uint8Array([1]), new Uint8Array([2])]), {
+      onUpstreamError: () => (failed = true),
+    });
+    for await (const c of guarded) chunks.push(...c);
     expect(chunks).toEqual([1, 2]);
+    expect(failed).toBe(true);
   });
 });
