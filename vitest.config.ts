@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // The Worker logs one JSON line per call; show logs only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         test: {

@@ -72,16 +72,33 @@ function promptChars(messages) {
 }
 
 /**
+ * The tool results answering the last assistant turn (a user message may follow them, as when a
+ * translated Anthropic turn carries tool results and text together).
+ * @param {unknown[]} messages
+ * @returns {string[]}
+ */
+function latestToolResults(messages) {
+  /** @type {string[]} */
+  const results = [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (!isObject(m) || m.role === "assistant") break;
+    if (m.role === "tool") results.unshift(contentText(m.content));
+  }
+  return results;
+}
+
+/**
  * The tool to call, or null when the answer is text: tools offered, tool_choice not "none", and the
- * conversation does not end with a tool result.
+ * last assistant turn has not been answered with tool results.
  * @param {Record<string, unknown>} body
- * @param {unknown} last
+ * @param {unknown[]} messages
  * @returns {{ name: string, parameters: unknown } | null}
  */
-function chooseTool(body, last) {
+function chooseTool(body, messages) {
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
   if (tools.length === 0 || body.tool_choice === "none") return null;
-  if (isObject(last) && last.role === "tool") return null;
+  if (latestToolResults(messages).length > 0) return null;
   const choice = body.tool_choice;
   const named =
     isObject(choice) && isObject(choice.function) && typeof choice.function.name === "string"
@@ -93,17 +110,11 @@ function chooseTool(body, last) {
 }
 
 /**
- * The reply text for a conversation: mention trailing tool results, else echo the last user message.
+ * The reply text for a conversation: mention the latest tool results, else echo the last user message.
  * @param {unknown[]} messages
  */
 function replyFor(messages) {
-  /** @type {string[]} */
-  const toolResults = [];
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (!isObject(m) || m.role !== "tool") break;
-    toolResults.unshift(contentText(m.content));
-  }
+  const toolResults = latestToolResults(messages);
   if (toolResults.length > 0) return toolReplyText(toolResults.join(" "));
   const lastUser = [...messages].reverse().find((m) => isObject(m) && m.role === "user");
   return replyText(isObject(lastUser) ? contentText(lastUser.content) : "");
@@ -127,7 +138,7 @@ export async function chatCompletions(ctx) {
   const maxChars = Number.isInteger(maxTokens) && maxTokens >= 0 ? maxTokens * 4 : Infinity;
   const prompt = estimateTokens(promptChars(messages));
 
-  const tool = chooseTool(body, messages.at(-1));
+  const tool = chooseTool(body, messages);
   const calls = tool
     ? Array.from({ length: fault.tool_calls ?? 1 }, (_, i) => ({
         id: `call_${i + 1}`,
