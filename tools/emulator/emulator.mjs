@@ -5,6 +5,7 @@
  */
 import { createServer } from "node:http";
 import { anthropicError, countTokens, messages } from "./anthropic.mjs";
+import { completions } from "./completions.mjs";
 import { control } from "./control.mjs";
 import { FaultError, FaultQueue, parseFault, takeFault } from "./faults.mjs";
 import {
@@ -46,6 +47,7 @@ export const FAULT_HEADER = "x-emulator-fault";
 const ROUTES = {
   "POST /mlflow/v1/chat/completions": { handler: chatCompletions, model: true },
   "POST /mlflow/v1/embeddings": { handler: embeddings, model: true },
+  "POST /mlflow/v1/completions": { handler: completions, model: true },
   "POST /anthropic/v1/messages": { handler: messages, model: true },
   "POST /anthropic/v1/messages/count_tokens": { handler: countTokens, model: true },
   "GET /api/2.1/unity-catalog/models": { handler: listModels, model: false },
