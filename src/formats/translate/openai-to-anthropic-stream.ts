@@ -25,9 +25,11 @@ interface ToolCall {
   key: number;
   id?: string;
   name?: string;
-  /** Arguments that arrived before the name: a tool_use block cannot start without one. */
+  /** Arguments received while the call has no block yet (no name yet, or another tool block is open). */
   pendingArgs: string;
-  state: "pending" | "open" | "closed";
+  state: "waiting" | "open" | "closed";
+  /** Whether the arguments so far are a complete JSON object: nothing but whitespace can follow. */
+  json: JsonScan;
 }
 
 interface OpenBlock {
@@ -37,16 +39,62 @@ interface OpenBlock {
 }
 
 /**
+ * Incremental scan of streamed tool-call arguments, O(1) memory: has the top-level `{` been closed?
+ * Strings and escapes are respected; anything that does not start with `{` never completes.
+ */
+interface JsonScan {
+  status: "start" | "object" | "complete" | "other";
+  depth: number;
+  inString: boolean;
+  escaped: boolean;
+}
+
+function scanJson(s: JsonScan, chunk: string): void {
+  for (let i = 0; i < chunk.length && s.status !== "other"; i++) {
+    const c = chunk[i];
+    const space = c === " " || c === "\n" || c === "\r" || c === "\t";
+    if (s.status === "start") {
+      if (space) continue;
+      if (c === "{") {
+        s.status = "object";
+        s.depth = 1;
+      } else s.status = "other";
+    } else if (s.status === "complete") {
+      if (!space) s.status = "other";
+    } else if (s.inString) {
+      if (s.escaped) s.escaped = false;
+      else if (c === "\\") s.escaped = true;
+      else if (c === '"') s.inString = false;
+    } else if (c === '"') s.inString = true;
+    else if (c === "{" || c === "[") s.depth++;
+    else if ((c === "}" || c === "]") && --s.depth === 0) s.status = "complete";
+  }
+}
+
+/**
  * OpenAI chat.completion.chunk frames → Anthropic Messages SSE events.
  *
  * message_start goes out at once. Blocks are numbered 0..n in start order and only one is open at a time:
- * a delta of another kind (text, thinking, a new tool-call index) stops the open block and starts the next
- * one, then is emitted into it. The finish_reason stops the last block; message_delta waits for the usage
- * chunk (or `[DONE]`, or the end of input) and is followed by message_stop.
+ * a text or thinking delta stops the open block and starts one of its kind, then is emitted into it. The
+ * finish_reason stops the last block; message_delta waits for the usage chunk (or `[DONE]`, or the end of
+ * input) and is followed by message_stop.
+ *
+ * Tool calls get one tool_use block per upstream index, in order of first appearance, and a block starts
+ * once the call's name is known. Some servers interleave the argument fragments of several calls, so a
+ * new index does not stop an open tool block whose arguments are still incomplete: the new call waits,
+ * its arguments buffered, while the open call keeps streaming. The open tool block is stopped when its
+ * arguments become a complete JSON object (nothing but whitespace can follow) and a call is waiting; the
+ * waiting calls then start in turn, each with one delta carrying its buffered arguments, and the first
+ * whose arguments are still incomplete stays open and streams on. A sequential upstream (one call
+ * complete before the next starts) therefore streams every call live. A text or thinking delta stops
+ * the open block and emits the waiting calls that have a name, each as a block of its own, before its
+ * own block; the finish_reason and the end of the stream do the same for every waiting call.
  *
  * Errors end the stream with one `event: error` frame: an upstream error payload, unparsable JSON, input
- * that ends with neither a finish_reason nor `[DONE]`, and argument fragments for a tool call whose block
- * was already stopped (Anthropic cannot reopen a block; no known server interleaves tool calls like that).
+ * that ends with neither a finish_reason nor `[DONE]`, and an argument fragment for a tool call whose
+ * block was already stopped, unless it is whitespace after complete arguments (Anthropic cannot reopen a
+ * block; only a call's arguments continuing after a text or thinking delta can cause it, which no known
+ * server does).
  */
 export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): SseTranslator {
   const messageId = opts.messageId ?? `msg_${crypto.randomUUID().replace(/-/g, "")}`;
@@ -59,6 +107,8 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
   let nextIndex = 0;
   let open: OpenBlock | null = null;
   const tools = new Map<number, ToolCall>();
+  /** Calls that have no block yet, in order of first appearance. */
+  const waiting: ToolCall[] = [];
   let lastToolKey: number | undefined;
 
   function startBlock(
@@ -66,6 +116,8 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
     kind: OpenBlock["kind"],
     contentBlock: Record<string, unknown>,
   ): OpenBlock {
+    // Text and thinking come after every tool call seen so far: those still waiting go first.
+    if (kind !== "tool") flushWaiting(out);
     stopBlock(out);
     const block: OpenBlock = { index: nextIndex++, kind };
     out.push(
@@ -102,6 +154,7 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
     if (signature) delta(out, block, { type: "signature_delta", signature });
   }
 
+  /** Starts the block of a waiting call (stopping the open one) with one delta of its buffered arguments. */
   function startTool(out: string[], tool: ToolCall): void {
     const id = anthropicToolId(tool.id ?? `${messageId}_tool_${tool.key}`);
     const block = startBlock(out, "tool", { type: "tool_use", id, name: tool.name ?? "", input: {} });
@@ -111,6 +164,30 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
     if (tool.pendingArgs !== "")
       delta(out, block, { type: "input_json_delta", partial_json: tool.pendingArgs });
     tool.pendingArgs = "";
+  }
+
+  /**
+   * Starts waiting calls in order of first appearance, each once it has a name, for as long as the open
+   * block may be stopped: it is not a tool block, or its call's arguments are a complete JSON object.
+   */
+  function advance(out: string[]): void {
+    while (
+      waiting[0]?.name !== undefined &&
+      (open?.kind !== "tool" || open.tool?.json.status === "complete")
+    ) {
+      const next = waiting.shift();
+      if (next) startTool(out, next);
+    }
+  }
+
+  /** Stops the open block and emits each waiting call that has a name as a block of its own, stopped. */
+  function flushWaiting(out: string[]): void {
+    while (waiting[0]?.name !== undefined) {
+      const next = waiting.shift();
+      if (!next) break;
+      startTool(out, next);
+      stopBlock(out);
+    }
   }
 
   /** Returns false when the fragment cannot be placed (its block is already stopped). */
@@ -128,30 +205,38 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
     lastToolKey = key;
     let tool = tools.get(key);
     if (!tool) {
-      tool = { key, pendingArgs: "", state: "pending" };
+      tool = {
+        key,
+        pendingArgs: "",
+        state: "waiting",
+        json: { status: "start", depth: 0, inString: false, escaped: false },
+      };
       tools.set(key, tool);
+      waiting.push(tool);
     }
     if (call.id && tool.id === undefined) tool.id = call.id;
     if (call.function?.name && tool.name === undefined) tool.name = call.function.name;
     const args = call.function?.arguments ?? "";
 
-    if (tool.state === "closed") return args === "";
-    if (tool.state === "pending") {
-      tool.pendingArgs += args;
-      if (tool.name !== undefined) startTool(out, tool);
-      return true;
+    if (tool.state === "closed") {
+      // Whitespace after a complete JSON object changes nothing; anything else would be lost.
+      return args === "" || (tool.json.status === "complete" && /^[ \t\r\n]*$/.test(args));
     }
-    if (args !== "" && open) delta(out, open, { type: "input_json_delta", partial_json: args });
+    scanJson(tool.json, args);
+    if (tool.state === "open") {
+      if (args !== "" && open) delta(out, open, { type: "input_json_delta", partial_json: args });
+    } else tool.pendingArgs += args;
+    advance(out);
     return true;
   }
 
-  /** Stops the open block and gives every still-nameless tool call its block, so none is lost. */
+  /** Stops the open block and gives every waiting call its block (nameless ones too), so none is lost. */
   function stopAll(out: string[]): void {
     stopBlock(out);
-    for (const tool of [...tools.values()].sort((a, b) => a.key - b.key)) {
-      if (tool.state === "pending") startTool(out, tool);
+    for (const tool of waiting.splice(0)) {
+      startTool(out, tool);
+      stopBlock(out);
     }
-    stopBlock(out);
   }
 
   function finalize(): string[] {
@@ -224,7 +309,11 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
         text(out, d.refusal ?? "");
         for (const call of d.tool_calls ?? []) {
           if (!toolFragment(out, call)) {
-            return error(out, "api_error", "upstream interleaved the arguments of several tool calls");
+            return error(
+              out,
+              "api_error",
+              "upstream interleaved a tool call's arguments with other content after its block was stopped",
+            );
           }
         }
       }

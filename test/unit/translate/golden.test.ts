@@ -156,6 +156,18 @@ describe("golden: OpenAI upstream → Anthropic client", () => {
     });
   });
 
+  it("two tool calls with interleaved argument fragments (emulator, tool_calls=2)", async () => {
+    const a = assembleAnthropic(await checkGolden("openai-to-anthropic", "tools-interleaved", make));
+    expect(a.violations).toEqual([]);
+    expect(a.error).toBeNull();
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "call_1", name: "get_weather", json: '{"city":"emulated"}' },
+      { type: "tool_use", id: "call_2", name: "get_weather", json: '{"city":"emulated"}' },
+    ]);
+    expect(a.stopReason).toBe("tool_use");
+    expect(a.usage).toMatchObject({ input_tokens: 7, output_tokens: 15 });
+  });
+
   it("Databricks reasoning parts, usage on the finish chunk", async () => {
     const a = assembleAnthropic(await checkGolden("openai-to-anthropic", "databricks-reasoning", make));
     expect(a).toMatchObject({

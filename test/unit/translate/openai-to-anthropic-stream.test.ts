@@ -11,7 +11,9 @@ import {
   readAll,
   splitBytes,
   translate,
+  type AssembledBlock,
 } from "./helpers";
+import { interleavedTwoCalls } from "./interleaved";
 
 type Delta = Record<string, unknown>;
 const chunk = (delta: Delta, finish_reason: string | null = null, extra: Record<string, unknown> = {}) => ({
@@ -46,6 +48,56 @@ function run(frames: (object | "[DONE]")[] | string, onUsage?: (u: StreamUsage) 
   return translate(
     input,
     openAiSseToAnthropicSse({ model: "claude-client", messageId: "msg_test", onUsage }),
+  );
+}
+
+/**
+ * Feeds frames one at a time and returns, per frame, what the translator wrote in response, compactly
+ * (`start 1 tool_use call_b get_weather`, `delta 1 {"ci`, `stop 1`, or the event type): shows what is
+ * streamed live and what is held back.
+ */
+async function emittedPerFrame(frames: (object | "[DONE]")[]): Promise<string[][]> {
+  const translator = openAiSseToAnthropicSse({ model: "claude-client", messageId: "msg_test" });
+  const writer = translator.writable.getWriter();
+  const reader = translator.readable.getReader();
+  const seen: string[] = [];
+  const reading = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) seen.push(r.value);
+  })();
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  await settle();
+  const perFrame: string[][] = [];
+  for (const frame of frames) {
+    const before = seen.length;
+    await writer.write({ data: typeof frame === "string" ? frame : JSON.stringify(frame) });
+    await settle();
+    perFrame.push(seen.slice(before).flatMap((text) => parseSse(text).map(describeEvent)));
+  }
+  await writer.close();
+  await reading;
+  return perFrame;
+}
+
+function describeEvent(ev: { data: string }): string {
+  const e = JSON.parse(ev.data) as {
+    type: string;
+    index?: number;
+    content_block?: { type: string; id?: string; name?: string };
+    delta?: { partial_json?: string; text?: string };
+  };
+  if (e.type === "content_block_start") {
+    const b = e.content_block;
+    return [`start ${e.index}`, b?.type, b?.id, b?.name].filter((x) => x !== undefined).join(" ");
+  }
+  if (e.type === "content_block_delta") return `delta ${e.index} ${e.delta?.partial_json ?? e.delta?.text}`;
+  if (e.type === "content_block_stop") return `stop ${e.index}`;
+  return e.type;
+}
+
+/** Tool inputs as a client assembles them: the concatenated partial_json of each block, parsed. */
+function toolInputs(blocks: AssembledBlock[]) {
+  return blocks.map((b) =>
+    b.type === "tool_use" ? { id: b.id, name: b.name, input: JSON.parse(b.json) as unknown } : b,
   );
 }
 
@@ -186,14 +238,175 @@ describe("openAiSseToAnthropicSse", () => {
     expect(a.stopReason).toBe("tool_use");
   });
 
+  it("assembles two tool calls whose argument fragments are interleaved (emulator tool_calls=2)", async () => {
+    const a = assembleAnthropic(await run(interleavedTwoCalls));
+    expect(a.violations).toEqual([]);
+    expect(a.error).toBeNull();
+    expect(toolInputs(a.blocks)).toEqual([
+      { id: "call_1", name: "get_weather", input: { city: "emulated" } },
+      { id: "call_2", name: "get_weather", input: { city: "emulated" } },
+    ]);
+    expect(a.stopReason).toBe("tool_use");
+    expect(a.stopped).toBe(true);
+  });
+
+  it("streams the open call's fragments live and holds the other call's until the open one is complete", async () => {
+    expect(await emittedPerFrame(interleavedTwoCalls)).toEqual([
+      [],
+      ["start 0 tool_use call_1 get_weather"],
+      [], // call_2 waits: call_1's arguments are not complete yet
+      ['delta 0 {"city'],
+      [],
+      ['delta 0 ":"emulated"}', "stop 0", "start 1 tool_use call_2 get_weather", 'delta 1 {"city'],
+      ['delta 1 ":"emulated"}'],
+      ["stop 1"],
+      ["message_delta", "message_stop"],
+      [],
+    ]);
+  });
+
+  it("assembles three tool calls interleaved round-robin", async () => {
+    const calls = [0, 1, 2];
+    const a = assembleAnthropic(
+      await run([
+        chunk({ role: "assistant", content: null }),
+        ...calls.map((i) => toolStart(i, `call_${i + 1}`, i === 2 ? "get_time" : "get_weather")),
+        ...calls.map((i) => args(i, "{")),
+        ...calls.map((i) => args(i, '"city"')),
+        ...calls.map((i) => args(i, ':"emul')),
+        ...calls.map((i) => args(i, 'ated"}')),
+        finish("tool_calls"),
+        usage(40, 30),
+        "[DONE]",
+      ]),
+    );
+    expect(a.violations).toEqual([]);
+    expect(a.error).toBeNull();
+    expect(toolInputs(a.blocks)).toEqual([
+      { id: "call_1", name: "get_weather", input: { city: "emulated" } },
+      { id: "call_2", name: "get_weather", input: { city: "emulated" } },
+      { id: "call_3", name: "get_time", input: { city: "emulated" } },
+    ]);
+    expect(a.stopReason).toBe("tool_use");
+  });
+
+  it("still streams each call live when the upstream sends them one after the other", async () => {
+    expect(
+      await emittedPerFrame([
+        toolStart(0, "call_a", "f"),
+        args(0, '{"n":'),
+        args(0, "1}"),
+        toolStart(1, "call_b", "g"),
+        args(1, '{"n":'),
+        args(1, "2}"),
+        finish("tool_calls"),
+        "[DONE]",
+      ]),
+    ).toEqual([
+      ["start 0 tool_use call_a f"],
+      ['delta 0 {"n":'],
+      ["delta 0 1}"],
+      ["stop 0", "start 1 tool_use call_b g"],
+      ['delta 1 {"n":'],
+      ["delta 1 2}"],
+      ["stop 1"],
+      ["message_delta", "message_stop"],
+    ]);
+  });
+
+  it("keeps waiting calls in order of first appearance and starts each once its name is known", async () => {
+    const a = assembleAnthropic(
+      await run([
+        toolStart(0, "call_a", "f"),
+        chunk({ tool_calls: [{ index: 1, id: "call_b", function: { arguments: '{"b"' } }] }),
+        toolStart(2, "call_c", "h"),
+        args(2, '{"c":3}'),
+        args(0, '{"a":1}'), // call_b has no name yet, so call_c may not go before it
+        chunk({ tool_calls: [{ index: 1, function: { name: "g", arguments: ":2}" } }] }),
+        finish("tool_calls"),
+        "[DONE]",
+      ]),
+    );
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "call_a", name: "f", json: '{"a":1}' },
+      { type: "tool_use", id: "call_b", name: "g", json: '{"b":2}' },
+      { type: "tool_use", id: "call_c", name: "h", json: '{"c":3}' },
+    ]);
+  });
+
+  it("gives a call that never gets complete arguments its buffered fragments at the finish_reason", async () => {
+    const a = assembleAnthropic(
+      await run([
+        toolStart(0, "call_a", "f"),
+        toolStart(1, "call_b", "g"),
+        args(1, '{"b":2}'),
+        args(0, '{"a":'), // truncated: call_a never completes, so call_b waits until the end
+        finish("length"),
+        "[DONE]",
+      ]),
+    );
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "call_a", name: "f", json: '{"a":' },
+      { type: "tool_use", id: "call_b", name: "g", json: '{"b":2}' },
+    ]);
+    expect(a.stopReason).toBe("max_tokens");
+  });
+
+  it("emits waiting calls before a text delta that follows them", async () => {
+    expect(
+      await emittedPerFrame([
+        toolStart(0, "call_a", "f"),
+        toolStart(1, "call_b", "g"),
+        args(1, '{"b":2}'),
+        args(0, '{"a":'),
+        text("done"),
+        finish("stop"),
+        "[DONE]",
+      ]),
+    ).toEqual([
+      ["start 0 tool_use call_a f"],
+      [],
+      [],
+      ['delta 0 {"a":'],
+      ["stop 0", "start 1 tool_use call_b g", 'delta 1 {"b":2}', "stop 1", "start 2 text", "delta 2 done"],
+      ["stop 2"],
+      ["message_delta", "message_stop"],
+    ]);
+  });
+
+  it("accepts whitespace for a call whose complete arguments were already stopped", async () => {
+    const a = assembleAnthropic(
+      await run([
+        toolStart(0, "c1", "f"),
+        args(0, "{}"),
+        toolStart(1, "c2", "g"),
+        args(0, " \n"),
+        args(1, "{}"),
+        finish("tool_calls"),
+      ]),
+    );
+    expect(a.violations).toEqual([]);
+    expect(a.error).toBeNull();
+    expect(a.blocks.map((b) => (b.type === "tool_use" ? b.json : ""))).toEqual(["{}", "{}"]);
+  });
+
   it("refuses fragments for a tool call whose block was already stopped, with an error", async () => {
+    // Only text (or thinking) between a call's fragments can stop its block early; no known server does it.
     const out = await run([
       toolStart(0, "c1", "f"),
-      toolStart(1, "c2", "g"),
-      args(0, '{"late":true}'),
+      args(0, '{"a"'),
+      text("meanwhile"),
+      args(0, ":1}"),
       finish("tool_calls"),
     ]);
     const a = assembleAnthropic(out);
+    expect(a.violations).toEqual([]);
+    expect(a.blocks).toEqual([
+      { type: "tool_use", id: "c1", name: "f", json: '{"a"' },
+      { type: "text", text: "meanwhile" },
+    ]);
     expect(a.error?.type).toBe("api_error");
     expect(a.error?.message).toContain("interleaved");
   });

@@ -14,6 +14,7 @@ import {
   assembleAnthropic,
   assembleOpenAi,
   openAiSse,
+  parseSse,
   type AssembledBlock,
   translate,
 } from "./helpers";
@@ -352,13 +353,17 @@ describe("stream translation does not depend on how the upstream bytes are split
     segments: fc.array(
       fc.oneof(
         fc.record({ kind: fc.constantFrom("text" as const, "reasoning" as const), parts: textFragments }),
-        fc.record({
-          kind: fc.constant("tool" as const),
-          id,
-          name: toolName,
-          parts: jsonFragments,
-          argsInStart: fc.boolean(),
-        }),
+        // Weighted so that runs of several tool calls, which the schedule can interleave, are common.
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constant("tool" as const),
+            id,
+            name: toolName,
+            parts: jsonFragments,
+            argsInStart: fc.boolean(),
+          }),
+        },
       ) as fc.Arbitrary<OaiSegment>,
       { maxLength: 6 },
     ),
@@ -372,8 +377,19 @@ describe("stream translation does not depend on how the upstream bytes are split
     ),
     usageOnFinish: fc.boolean(),
     crlf: fc.boolean(),
+    /**
+     * How consecutive tool calls are sent: one after the other, or with their chunks interleaved across
+     * indices (each call still starts before the next index does), picking the next call from `schedule`;
+     * `withNext` puts that entry in the same chunk as the following one.
+     */
+    interleave: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
+    schedule: fc.array(fc.record({ pick: fc.nat(), withNext: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 40,
+    }),
   });
   type OaiModel = typeof oaiModel extends fc.Arbitrary<infer T> ? T : never;
+  type ToolSegment = Extract<OaiSegment, { kind: "tool" }>;
 
   function renderOpenAi(m: OaiModel): string {
     const base = { id: "chatcmpl-p", object: "chat.completion.chunk", created: 1, model: "gpt" };
@@ -384,20 +400,47 @@ describe("stream translation does not depend on how the upstream bytes are split
     });
     const frames: (object | "[DONE]")[] = [chunk({ role: "assistant", content: "" })];
     let toolIndex = 0;
-    for (const s of m.segments) {
-      if (s.kind === "text") for (const p of s.parts) frames.push(chunk({ content: p }));
-      else if (s.kind === "reasoning") for (const p of s.parts) frames.push(chunk({ reasoning_content: p }));
-      else {
+    let step = 0;
+    /** Sends a run of consecutive tool calls, interleaved as the model's schedule says. */
+    const sendTools = (group: ToolSegment[]) => {
+      const entries = group.map((s) => {
         const index = toolIndex++;
         const [first = "", ...rest] = s.argsInStart ? s.parts : ["", ...s.parts];
-        frames.push(
-          chunk({
-            tool_calls: [{ index, id: s.id, type: "function", function: { name: s.name, arguments: first } }],
-          }),
-        );
-        for (const p of rest) frames.push(chunk({ tool_calls: [{ index, function: { arguments: p } }] }));
+        return [
+          { index, id: s.id, type: "function", function: { name: s.name, arguments: first } },
+          ...rest.map((p) => ({ index, function: { arguments: p } })),
+        ];
+      });
+      const sent = entries.map(() => 0);
+      let batch: object[] = [];
+      for (;;) {
+        // A call may go once every lower index has started; without interleaving, only the lowest unfinished.
+        const eligible = entries
+          .map((_, i) => i)
+          .filter((i) => sent[i]! < entries[i]!.length && (i === 0 || sent[i - 1]! > 0));
+        if (eligible.length === 0) break;
+        const choice = m.interleave ? m.schedule[step++ % Math.max(1, m.schedule.length)] : undefined;
+        const i = eligible[(choice?.pick ?? 0) % eligible.length]!;
+        batch.push(entries[i]![sent[i]!++]!);
+        if (!choice?.withNext) {
+          frames.push(chunk({ tool_calls: batch }));
+          batch = [];
+        }
       }
+      if (batch.length > 0) frames.push(chunk({ tool_calls: batch }));
+    };
+    let group: ToolSegment[] = [];
+    for (const s of m.segments) {
+      if (s.kind === "tool") {
+        group.push(s);
+        continue;
+      }
+      sendTools(group);
+      group = [];
+      if (s.kind === "text") for (const p of s.parts) frames.push(chunk({ content: p }));
+      else for (const p of s.parts) frames.push(chunk({ reasoning_content: p }));
     }
+    sendTools(group);
     const usage = m.usage && {
       prompt_tokens: m.usage.prompt,
       completion_tokens: m.usage.completion,
@@ -433,7 +476,7 @@ describe("stream translation does not depend on how the upstream bytes are split
     return blocks;
   }
 
-  it("OpenAI → Anthropic: same assembled message, no empty deltas, block indices 0..n, one open block", async () => {
+  it("OpenAI → Anthropic: same assembled message, no empty deltas, block indices 0..n, one open block, with tool-call fragments interleaved or not", async () => {
     await fc.assert(
       fc.asyncProperty(oaiModel, cuts, async (model, points) => {
         const input = renderOpenAi(model);
@@ -449,6 +492,12 @@ describe("stream translation does not depend on how the upstream bytes are split
         expect(a.blocks).toEqual(expectedBlocks(model));
         const hasTools = model.segments.some((s) => s.kind === "tool");
         expect(a.stopReason).toBe(stopReasonFromFinishReason(model.finish, hasTools));
+        if (!model.interleave) {
+          // Sent one after the other, every non-empty argument fragment is streamed as it comes.
+          const deltas = parseSse(split).filter((e) => e.data.includes('"input_json_delta"'));
+          const fragments = model.segments.flatMap((s) => (s.kind === "tool" ? s.parts : []));
+          expect(deltas).toHaveLength(fragments.filter((p) => p !== "").length);
+        }
         const u = model.usage;
         const cached = u ? Math.floor(u.prompt * u.cachedShare) : 0;
         expect(a.usage).toEqual({

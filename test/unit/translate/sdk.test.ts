@@ -6,6 +6,7 @@ import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-t
 import { chatCompletionToMessage, messageToChatCompletion } from "../../../src/formats/translate/responses";
 import { translateSseStream } from "../../../src/formats/translate/sse";
 import { anthropicSse, encoder, openAiSse, streamOf } from "./helpers";
+import { interleavedTwoCalls } from "./interleaved";
 
 /**
  * The real SDKs are the strictest readers of what we produce: openai-node's finalChatCompletion() throws on
@@ -194,6 +195,26 @@ describe("@anthropic-ai/sdk reads what the OpenAI → Anthropic translators prod
     ]);
     expect(message.stop_reason).toBe("tool_use");
     expect(message.usage).toMatchObject({ input_tokens: 20, output_tokens: 30 });
+  });
+
+  it("assembles tool calls whose argument fragments the upstream interleaved", async () => {
+    const body = translateSseStream(
+      streamOf([encoder.encode(openAiSse(interleavedTwoCalls))]),
+      openAiSseToAnthropicSse({ model: "gw/gpt" }),
+    );
+    const client = anthropicClient(respond(body, "text/event-stream"));
+    const stream = client.messages.stream({
+      model: "gw/gpt",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "weather in two places?" }],
+    });
+    const message = await stream.finalMessage();
+    expect(message.content).toEqual([
+      { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "emulated" } },
+      { type: "tool_use", id: "call_2", name: "get_weather", input: { city: "emulated" } },
+    ]);
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.usage).toMatchObject({ input_tokens: 20, output_tokens: 24 });
   });
 
   it("throws on a translated mid-stream error", async () => {
