@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./config/schemas";
+import type { Meter } from "./limits/meter";
 
 /** Which wire format errors (and everything else) are rendered in for the current route. */
 export type WireFormat = "openai" | "anthropic";
@@ -15,7 +16,7 @@ export type AppEnv = {
     wireFormat: WireFormat;
     /** The authenticated virtual key (set by the auth middleware on /v1/*). */
     key: KeyRecord;
-    /** Settles when the key's Durable Object has admitted the call; rejects with the 401 if it refuses. */
-    admission: Promise<void>;
+    /** The call's admission and accounting in the key's, team's and provider's limiters. */
+    meter: Meter;
   };
 };

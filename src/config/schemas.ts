@@ -73,6 +73,19 @@ export const ModelPrice = z.strictObject({
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_TOKENS = 4096;
 
+export const Budget = z.strictObject({
+  usd: z.number().positive(),
+  period: z.enum(["day", "week", "month"]),
+});
+
+export const Limits = z.strictObject({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  maxConcurrent: z.number().int().positive().optional(),
+  budget: Budget.optional(),
+});
+export type Limits = z.infer<typeof Limits>;
+
 export const Provider = z.strictObject({
   format: z.enum(["openai", "anthropic"]),
   baseUrl: UpstreamUrl,
@@ -90,21 +103,10 @@ export const Provider = z.strictObject({
   timeoutMs: z.number().int().min(100).max(600_000).optional(),
   /** max_tokens sent to an anthropic provider when an OpenAI-format client leaves it out. */
   defaultMaxTokens: z.number().int().positive().max(1_000_000).optional(),
+  /** A global cap on everything sent to this provider, across all keys and teams. */
+  limits: Limits.optional(),
 });
 export type Provider = z.infer<typeof Provider>;
-
-export const Budget = z.strictObject({
-  usd: z.number().positive(),
-  period: z.enum(["day", "week", "month"]),
-});
-
-export const Limits = z.strictObject({
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
-  maxConcurrent: z.number().int().positive().optional(),
-  budget: Budget.optional(),
-});
-export type Limits = z.infer<typeof Limits>;
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -155,3 +157,10 @@ export type KeyRecord = z.infer<typeof KeyRecord>;
 
 /** `keyid:<id>` → which hash holds the record, so the admin API can address keys by id. */
 export const KeyIndex = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/** A team (`team:<name>`): limits and a budget shared by every key that names it. */
+export const Team = z.strictObject({
+  limits: Limits.optional(),
+  description: z.string().max(500).optional(),
+});
+export type Team = z.infer<typeof Team>;

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { GatewayError } from "../errors";
 import { cacheDelete, cacheGet, cacheSet } from "./cache";
-import { KeyIndex, KeyRecord, Provider } from "./schemas";
+import { KeyIndex, KeyRecord, Provider, Team } from "./schemas";
 
 /**
  * Config in Workers KV (layout: docs/storage-schema.md). Every read is validated with the same zod schema
@@ -109,6 +109,23 @@ export const keys = {
     for (const kvName of await listNames(env, "keyid:")) {
       const found = await keys.byId(env, kvName.slice("keyid:".length));
       if (found) out.push(found.record);
+    }
+    return out;
+  },
+};
+
+const teamKey = (name: string) => `team:${name}`;
+
+export const teams = {
+  get: (env: Env, name: string) => readValidated(env, teamKey(name), Team, { cache: true }),
+  getFresh: (env: Env, name: string) => readValidated(env, teamKey(name), Team, { cache: false }),
+  put: (env: Env, name: string, value: Team) => writeValidated(env, teamKey(name), Team, value),
+  delete: (env: Env, name: string) => remove(env, teamKey(name)),
+  async list(env: Env): Promise<Array<{ name: string; team: Team }>> {
+    const out: Array<{ name: string; team: Team }> = [];
+    for (const kvName of await listNames(env, "team:")) {
+      const team = await readValidated(env, kvName, Team, { cache: false });
+      if (team) out.push({ name: kvName.slice("team:".length), team });
     }
     return out;
   },

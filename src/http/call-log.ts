@@ -21,9 +21,16 @@ export type CallRecord = {
 export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallRecord>): void {
   const requestId = c.get("requestId");
   const keyId = c.get("key").id;
-  c.executionCtx.waitUntil(
-    done.then((record) => {
-      console.log(JSON.stringify({ msg: "call", requestId, keyId, ...record }));
-    }),
+  const logged = done.then((record) => {
+    console.log(JSON.stringify({ msg: "call", requestId, keyId, ...record }));
+    return record;
+  });
+  c.executionCtx.waitUntil(logged);
+  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error.
+  c.get("meter").finishWhen(
+    logged.then((r) => ({
+      usage: r.usage,
+      error: r.end === "upstream_cut" || r.end === "upstream_error_event",
+    })),
   );
 }

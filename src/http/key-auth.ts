@@ -1,9 +1,8 @@
-import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { keys } from "../config/store";
-import { admitKey } from "../limits/client";
+import { keys, teams } from "../config/store";
+import { Meter } from "../limits/meter";
 import { sha256Hex } from "./crypto";
 
 /** The virtual key from `Authorization: Bearer` (OpenAI SDK, Claude Code's auth token) or `x-api-key`. */
@@ -19,20 +18,14 @@ export function presentedKey(headers: Headers): string | null {
 
 const unauthorized = (message: string) => new GatewayError("authentication", 401, message);
 
-const REFUSALS = {
-  deleted: "Invalid API key.",
-  disabled: "This API key is disabled.",
-  expired: "This API key has expired.",
-} as const;
-
 /**
  * Authenticates the virtual key: KV (cached in the isolate) says which key it is; the key's Durable Object
- * says whether it may be used right now, so revocation holds everywhere at once.
+ * says whether it may be used right now (status and limits), so revocation holds everywhere at once.
  *
- * The Durable Object's answer is not awaited here: the round trip (the one unavoidable remote call on the
- * hot path) overlaps with reading and validating the body. `admitted(c)` awaits it before anything goes
- * upstream, and a refused key turns whatever the route answered into the 401, so a revoked key never
- * learns more than that.
+ * The Durable Objects' answers are not awaited here: their round trips (the unavoidable remote calls on
+ * the hot path) overlap with reading and validating the body. The upstream call waits for them
+ * (src/upstream/call.ts), and a refusal turns whatever the route answered into the 401 or 429, so a
+ * refused key never learns more than that.
  */
 export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const presented = presentedKey(c.req.raw.headers);
@@ -43,26 +36,17 @@ export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   const record = await keys.byHash(c.env, await sha256Hex(presented));
   if (!record) throw unauthorized("Invalid API key.");
-  const admission = admitKey(c.env, record).then((result) => {
-    if (!result.ok) {
-      throw new GatewayError("authentication", 401, REFUSALS[result.reason], {
-        internal: `key ${record.id} refused: ${result.reason}`,
-      });
-    }
-  });
-  // Observed below or by the route; never an unhandled rejection.
-  admission.catch(() => {});
+  const team = record.team ? await teams.get(c.env, record.team) : null;
+  const meter = new Meter(c.env, (p) => c.executionCtx.waitUntil(p));
+  meter.startKey(record, team);
   c.set("key", record);
-  c.set("admission", admission);
+  c.set("meter", meter);
   try {
     await next();
-  } finally {
     // Whatever the route did (even a 4xx it found first), a refused key gets the refusal.
-    await admission;
+    await meter.ready();
+    for (const [name, value] of Object.entries(meter.headers())) c.res.headers.set(name, value);
+  } finally {
+    meter.close();
   }
 });
-
-/** Waits for the key's admission; throws the 401 if its Durable Object refuses it. */
-export function admitted(c: Context<AppEnv>): Promise<void> {
-  return c.get("admission");
-}

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import type { Target } from "../config/resolve";
 import type { AppEnv } from "../env";
-import { admitted } from "../http/key-auth";
 import { upstreamError } from "./errors";
 import { providerSecret, upstreamHeaders, upstreamUrl } from "./request";
 import { sendUpstream } from "./send";
@@ -17,9 +16,13 @@ export async function callUpstream(
   path: string,
   body: unknown,
 ): Promise<Response> {
-  // Nothing goes upstream for a key its Durable Object refused.
-  await admitted(c);
+  // Nothing goes upstream unless the key, its team and the provider all admit the call.
+  const meter = c.get("meter");
+  meter.startProvider(target.providerName, target.provider, target.model);
+  await meter.ready();
+  for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
   const secret = providerSecret(c.env, target.providerName, target.provider);
+  meter.sending();
   const res = await sendUpstream({
     providerName: target.providerName,
     url: upstreamUrl(target.provider, path),

@@ -172,7 +172,7 @@ describe("keys", () => {
     const { id, key } = await createKey();
     expect((await admin("DELETE", `/keys/${id}`)).status).toBe(200);
     expect(await env.CONFIG.get(`key:${await sha256Hex(key)}`)).toBeNull();
-    const state = await env.LIMITER.get(env.LIMITER.idFromName(`key:${id}`)).getState();
+    const state = await env.LIMITER.get(env.LIMITER.idFromName(`key:${id}`)).getConfig();
     expect(state?.status).toBe("deleted");
   });
 });

@@ -3,8 +3,12 @@ import type { AppEnv } from "../../env";
 import { adminAuth } from "../../http/admin-auth";
 import { adminKeys } from "./keys";
 import { adminProviders } from "./providers";
+import { adminTeams } from "./teams";
+import { adminUsage } from "./usage";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", adminAuth);
 admin.route("/providers", adminProviders);
 admin.route("/keys", adminKeys);
+admin.route("/teams", adminTeams);
+admin.route("/usage", adminUsage);

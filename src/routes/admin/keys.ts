@@ -5,7 +5,7 @@ import { KeyCreate, KeyPatch, type KeyRecord } from "../../config/schemas";
 import { keys } from "../../config/store";
 import { newKeyId, newVirtualKey, sha256Hex } from "../../http/crypto";
 import { readJson } from "../../http/validator";
-import { keyLimiter, keyStateOf } from "../../limits/client";
+import { keyConfigOf, keyScope, limiterFor } from "../../limits/client";
 
 /**
  * Virtual keys. The plaintext key exists only in the 201 answer to POST; KV keeps its SHA-256. Every change
@@ -19,10 +19,22 @@ async function findKey(env: CloudflareBindings, id: string) {
   return found;
 }
 
-/** What admins see of a key: everything but secrets, plus the authoritative status. */
+/**
+ * What admins see of a key: everything but secrets, plus the authoritative status and, from its limiter,
+ * the live window counters and the budget left.
+ */
 async function view(env: CloudflareBindings, record: KeyRecord) {
-  const state = await keyLimiter(env, record.id).getState();
-  return { ...record, status: state?.status ?? (record.disabled ? "disabled" : "active") };
+  const limiter = limiterFor(env, keyScope(record.id));
+  const [config, live] = await Promise.all([limiter.getConfig(), limiter.live()]);
+  const budget = live.budget && {
+    ...live.budget,
+    remainingUsd: Math.max(0, live.budget.usd - live.budget.spentUsd),
+  };
+  return {
+    ...record,
+    status: config?.status ?? (record.disabled ? "disabled" : "active"),
+    live: { ...live, ...(budget && { budget }) },
+  };
 }
 
 adminKeys.post("/", async (c) => {
@@ -41,7 +53,7 @@ adminKeys.post("/", async (c) => {
     ...(input.limits !== undefined && { limits: input.limits }),
   };
   // The Durable Object first: if KV then fails, the orphaned state is harmless (no KV record, no access).
-  await keyLimiter(c.env, record.id).setState(keyStateOf(record));
+  await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record));
   await keys.put(c.env, await sha256Hex(key), record);
   return c.json({ ...record, key }, 201);
 });
@@ -69,14 +81,14 @@ adminKeys.patch("/:id", async (c) => {
     else if (value !== undefined) Object.assign(next, { [field]: value });
   }
   await keys.put(c.env, hash, next);
-  await keyLimiter(c.env, next.id).setState(keyStateOf(next));
+  await limiterFor(c.env, keyScope(next.id)).configure(keyConfigOf(next));
   return c.json(await view(c.env, next));
 });
 
 adminKeys.delete("/:id", async (c) => {
   const { hash, record } = await findKey(c.env, c.req.param("id"));
   // Revoke at the authority first: from this moment no isolate admits the key, whatever KV still says.
-  await keyLimiter(c.env, record.id).setState(keyStateOf(record, true));
+  await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record, true));
   await keys.delete(c.env, hash, record.id);
   return c.json({ id: record.id, deleted: true });
 });

@@ -5,6 +5,7 @@ import { Name, Provider } from "../../config/schemas";
 import { providers } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
+import { limiterFor, limitsConfig } from "../../limits/client";
 
 /** Providers hold no secret values, only the names of Worker secrets, so they are returned whole. */
 export const adminProviders = new Hono<AppEnv>();
@@ -20,6 +21,8 @@ adminProviders.put("/:name", async (c) => {
   const name = providerName(c.req.param("name"));
   const provider = await readJson(c, Provider);
   await providers.put(c.env, name, provider);
+  // The global cap lives in the provider's limiter, which applies a change to its next admission.
+  await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(provider.limits));
   return c.json({ name, ...provider });
 });
 
@@ -36,5 +39,6 @@ adminProviders.delete("/:name", async (c) => {
     throw new GatewayError("not_found", 404, `No provider named '${name}'.`);
   }
   await providers.delete(c.env, name);
+  await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(undefined));
   return c.json({ name, deleted: true });
 });

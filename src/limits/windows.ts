@@ -1,0 +1,74 @@
+/**
+ * Pure arithmetic of the limiter: sliding one-minute windows and calendar budget periods. Kept apart
+ * from the Durable Object so it can be tested exhaustively in Node.
+ */
+
+export const WINDOW_MS = 60_000;
+
+/** One entry of a sliding window: when, and how much (1 for a request, n for tokens). */
+export type WindowEntry = { ts: number; amount: number };
+
+/** Drops entries that left the window; the array is oldest first, so this is a prefix cut. */
+export function prune(entries: WindowEntry[], now: number): void {
+  let drop = 0;
+  while (drop < entries.length && (entries[drop]?.ts ?? Infinity) <= now - WINDOW_MS) drop++;
+  if (drop > 0) entries.splice(0, drop);
+}
+
+export function windowSum(entries: readonly WindowEntry[]): number {
+  let sum = 0;
+  for (const e of entries) sum += e.amount;
+  return sum;
+}
+
+/**
+ * How long until the window's sum drops below `limit` (0 if it already is): the time at which enough of
+ * the oldest entries have left it.
+ */
+export function msUntilBelow(entries: readonly WindowEntry[], limit: number, now: number): number {
+  let sum = windowSum(entries);
+  if (sum < limit) return 0;
+  for (const e of entries) {
+    sum -= e.amount;
+    if (sum < limit) return Math.max(0, e.ts + WINDOW_MS - now);
+  }
+  return 0;
+}
+
+export type Period = "day" | "week" | "month";
+
+/** The calendar period (UTC) containing `now`: its storage key and when it ends. Weeks start on Monday. */
+export function periodOf(period: Period, now: number): { key: string; endsAt: number } {
+  const d = new Date(now);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  const day = d.getUTCDate();
+  if (period === "day") {
+    return { key: `day:${iso(Date.UTC(y, m, day))}`, endsAt: Date.UTC(y, m, day + 1) };
+  }
+  if (period === "week") {
+    const sinceMonday = (d.getUTCDay() + 6) % 7;
+    const monday = Date.UTC(y, m, day - sinceMonday);
+    return { key: `week:${iso(monday)}`, endsAt: monday + 7 * 86_400_000 };
+  }
+  return { key: `month:${iso(Date.UTC(y, m, 1)).slice(0, 7)}`, endsAt: Date.UTC(y, m + 1, 1) };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The UTC day of `now` as YYYY-MM-DD, the grain of usage records. */
+export function dayOf(now: number): string {
+  return iso(now);
+}
+
+/** Cost of a call in USD from per-million-token prices. */
+export function costUsd(
+  price: { inputPerMTok: number; outputPerMTok: number } | undefined,
+  inputTokens: number,
+  outputTokens: number,
+): number {
+  if (!price) return 0;
+  return (inputTokens * price.inputPerMTok + outputTokens * price.outputPerMTok) / 1_000_000;
+}

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { GatewayError } from "../../errors";
+import { Name, Team } from "../../config/schemas";
+import { teams } from "../../config/store";
+import { readJson } from "../../http/validator";
+import { parseWith } from "../../formats/validate";
+import { limiterFor, limitsConfig } from "../../limits/client";
+
+/** Teams: limits and a budget shared by every key whose `team` names them. */
+export const adminTeams = new Hono<AppEnv>();
+
+const teamName = (raw: string) => parseWith(Name, raw, "team name");
+
+adminTeams.get("/", async (c) => {
+  const all = await teams.list(c.env);
+  return c.json({ data: all.map(({ name, team }) => ({ name, ...team })) });
+});
+
+adminTeams.put("/:name", async (c) => {
+  const name = teamName(c.req.param("name"));
+  const team = await readJson(c, Team);
+  await teams.put(c.env, name, team);
+  await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(team.limits));
+  return c.json({ name, ...team });
+});
+
+adminTeams.get("/:name", async (c) => {
+  const name = teamName(c.req.param("name"));
+  const team = await teams.getFresh(c.env, name);
+  if (!team) throw new GatewayError("not_found", 404, `No team named '${name}'.`);
+  const live = await limiterFor(c.env, { kind: "team", name }).live();
+  return c.json({ name, ...team, live });
+});
+
+adminTeams.delete("/:name", async (c) => {
+  const name = teamName(c.req.param("name"));
+  if (!(await teams.getFresh(c.env, name)))
+    throw new GatewayError("not_found", 404, `No team named '${name}'.`);
+  await teams.delete(c.env, name);
+  await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(undefined));
+  return c.json({ name, deleted: true });
+});

@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../env";
+import { GatewayError } from "../../errors";
+import { Name } from "../../config/schemas";
+import { parseWith } from "../../formats/validate";
+import { limiterFor, type Scope } from "../../limits/client";
+import { dayOf } from "../../limits/windows";
+
+/** `GET /admin/usage?key=<id>|team=<name>|provider=<name>&from=YYYY-MM-DD&to=YYYY-MM-DD` */
+export const adminUsage = new Hono<AppEnv>();
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day as YYYY-MM-DD");
+const Query = z
+  .strictObject({
+    key: z
+      .string()
+      .regex(/^key_[a-z0-9]{16}$/)
+      .optional(),
+    team: Name.optional(),
+    provider: Name.optional(),
+    from: Day.optional(),
+    to: Day.optional(),
+  })
+  .refine((q) => [q.key, q.team, q.provider].filter(Boolean).length === 1, {
+    message: "name exactly one of key, team or provider",
+  });
+
+const DEFAULT_DAYS = 30;
+
+adminUsage.get("/", async (c) => {
+  const q = parseWith(Query, c.req.query(), "query");
+  const scope: Scope = q.key
+    ? { kind: "key", name: q.key }
+    : q.team
+      ? { kind: "team", name: q.team }
+      : { kind: "provider", name: q.provider ?? "" };
+  const now = Date.now();
+  const to = q.to ?? dayOf(now);
+  const from = q.from ?? dayOf(now - (DEFAULT_DAYS - 1) * 86_400_000);
+  if (from > to) throw new GatewayError("invalid_request", 400, "'from' is after 'to'.", { param: "from" });
+  const rows = await limiterFor(c.env, scope).usage(from, to);
+  const total = rows.reduce(
+    (t, r) => ({
+      requests: t.requests + r.requests,
+      inputTokens: t.inputTokens + r.inputTokens,
+      outputTokens: t.outputTokens + r.outputTokens,
+      costUsd: t.costUsd + r.costUsd,
+      errors: t.errors + r.errors,
+    }),
+    { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, errors: 0 },
+  );
+  return c.json({ scope, from, to, total, data: rows });
+});
