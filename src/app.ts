@@ -9,6 +9,7 @@ import { keyAuth } from "./http/key-auth";
 import { admin } from "./routes/admin";
 import { chat } from "./routes/chat";
 import { messages } from "./routes/messages";
+import { models } from "./routes/models";
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -30,6 +31,7 @@ api.use("*", (c, next) => {
 api.use("*", keyAuth);
 api.route("/", chat);
 api.route("/", messages);
+api.route("/", models);
 
 export const app = new Hono<AppEnv>();
 
