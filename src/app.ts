@@ -8,6 +8,7 @@ import { errorBody } from "./http/render-error";
 import { keyAuth } from "./http/key-auth";
 import { admin } from "./routes/admin";
 import { chat } from "./routes/chat";
+import { embeddings } from "./routes/embeddings";
 import { messages } from "./routes/messages";
 import { models } from "./routes/models";
 
@@ -32,6 +33,7 @@ api.use("*", keyAuth);
 api.route("/", chat);
 api.route("/", messages);
 api.route("/", models);
+api.route("/", embeddings);
 
 export const app = new Hono<AppEnv>();
 
