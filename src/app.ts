@@ -8,6 +8,7 @@ import { errorBody } from "./http/render-error";
 import { keyAuth } from "./http/key-auth";
 import { admin } from "./routes/admin";
 import { chat } from "./routes/chat";
+import { completions } from "./routes/completions";
 import { embeddings } from "./routes/embeddings";
 import { messages } from "./routes/messages";
 import { models } from "./routes/models";
@@ -34,6 +35,7 @@ api.route("/", chat);
 api.route("/", messages);
 api.route("/", models);
 api.route("/", embeddings);
+api.route("/", completions);
 
 export const app = new Hono<AppEnv>();
 
