@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Benchmark scenarios. Each one is sent with the same load to both targets (the emulator directly and
- * the gateway). Add scenarios here (e.g. "with limits set": a `setup` that PATCHes the key's limits).
+ * the gateway). Scenarios run in order; a `setup` (e.g. setting the key's limits) stays in effect after it.
  */
 
 /**
@@ -31,4 +31,32 @@ export const SCENARIOS = [
     headers: { "x-emulator-fault": "chunks=20;chunk_bytes=16" },
     firstByte: true,
   },
+  // The same two with every limit set on the key (high enough never to refuse), so the difference to the
+  // rows above is the limiter's cost: sliding-window writes, a concurrency lease, budget bookkeeping.
+  {
+    name: "json+limits",
+    description: "non-streaming, key with rpm, tpm, maxConcurrent and a budget",
+    body: { messages, max_tokens: 64 },
+    setup: setLimits,
+  },
+  {
+    name: "stream+limits",
+    description: "streaming, 20 chunks, key with rpm, tpm, maxConcurrent and a budget",
+    body: { messages, stream: true },
+    headers: { "x-emulator-fault": "chunks=20;chunk_bytes=16" },
+    firstByte: true,
+    setup: setLimits,
+  },
 ];
+
+/** @param {{ admin: import("../tools/lib/stack.mjs").Stack["admin"], keyId: string }} ctx */
+async function setLimits({ admin, keyId }) {
+  const limits = {
+    rpm: 100_000_000,
+    tpm: 1_000_000_000_000,
+    maxConcurrent: 100_000,
+    budget: { usd: 1_000_000, period: "day" },
+  };
+  const res = await admin("PATCH", `/admin/keys/${keyId}`, { limits });
+  if (res.status !== 200) throw new Error(`setting limits: HTTP ${res.status} ${JSON.stringify(res.json)}`);
+}

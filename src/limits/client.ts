@@ -29,3 +29,25 @@ export function limitsConfig(limits: Limits | undefined): ScopeConfig {
 export function scopeLabel(scope: Scope): string {
   return scope.kind === "key" ? "this API key" : `${scope.kind} '${scope.name}'`;
 }
+
+/**
+ * A provider without a cap has no counter to keep exact, only usage to add up; spreading that over a few
+ * objects keeps one object from serialising every call through a busy provider. Usage reads add them up.
+ */
+export const PROVIDER_USAGE_SHARDS = 8;
+
+export function providerUsageShard(name: string): Scope {
+  return { kind: "provider", name: `${name}#${Math.floor(Math.random() * PROVIDER_USAGE_SHARDS)}` };
+}
+
+/** Every object that may hold a scope's usage. */
+export function usageScopes(scope: Scope): Scope[] {
+  if (scope.kind !== "provider") return [scope];
+  return [
+    scope,
+    ...Array.from({ length: PROVIDER_USAGE_SHARDS }, (_, i) => ({
+      kind: "provider" as const,
+      name: `${scope.name}#${i}`,
+    })),
+  ];
+}

@@ -2,7 +2,7 @@ import { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
 import type { Usage } from "../formats/usage";
 import type { AdmitResult, RateInfo, ScopeConfig } from "./limiter";
-import { keyConfigOf, limiterFor, limitsConfig, scopeLabel, type Scope } from "./client";
+import { keyConfigOf, limiterFor, limitsConfig, providerUsageShard, scopeLabel, type Scope } from "./client";
 import { costUsd } from "./windows";
 
 type Env = Pick<CloudflareBindings, "LIMITER">;
@@ -105,7 +105,7 @@ export class Meter {
   }
 
   private add(scope: Scope, seed: ScopeConfig, admit: boolean): void {
-    this.scopes.push(scope);
+    this.scopes.push(scope.kind === "provider" && !admit ? providerUsageShard(scope.name) : scope);
     if (!admit) return;
     this.settled = null;
     this.admissions.push({ scope, result: limiterFor(this.env, scope).admit(seed) });

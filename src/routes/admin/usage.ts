@@ -4,7 +4,8 @@ import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { Name } from "../../config/schemas";
 import { parseWith } from "../../formats/validate";
-import { limiterFor, type Scope } from "../../limits/client";
+import { limiterFor, usageScopes, type Scope } from "../../limits/client";
+import type { UsageRow } from "../../limits/limiter";
 import { dayOf } from "../../limits/windows";
 
 /** `GET /admin/usage?key=<id>|team=<name>|provider=<name>&from=YYYY-MM-DD&to=YYYY-MM-DD` */
@@ -28,6 +29,30 @@ const Query = z
 
 const DEFAULT_DAYS = 30;
 
+/** Adds up rows of the same day, provider and model (a provider's usage lives in several objects). */
+function mergeRows(rows: UsageRow[]): UsageRow[] {
+  const merged = new Map<string, UsageRow>();
+  for (const r of rows) {
+    const id = `${r.day}\u0000${r.provider}\u0000${r.model}`;
+    const m = merged.get(id);
+    if (!m) merged.set(id, { ...r });
+    else {
+      m.requests += r.requests;
+      m.inputTokens += r.inputTokens;
+      m.outputTokens += r.outputTokens;
+      m.costUsd += r.costUsd;
+      m.errors += r.errors;
+    }
+  }
+  return [...merged.values()].sort((a, b) =>
+    a.day === b.day
+      ? a.provider === b.provider
+        ? a.model.localeCompare(b.model)
+        : a.provider.localeCompare(b.provider)
+      : a.day.localeCompare(b.day),
+  );
+}
+
 adminUsage.get("/", async (c) => {
   const q = parseWith(Query, c.req.query(), "query");
   const scope: Scope = q.key
@@ -39,7 +64,9 @@ adminUsage.get("/", async (c) => {
   const to = q.to ?? dayOf(now);
   const from = q.from ?? dayOf(now - (DEFAULT_DAYS - 1) * 86_400_000);
   if (from > to) throw new GatewayError("invalid_request", 400, "'from' is after 'to'.", { param: "from" });
-  const rows = await limiterFor(c.env, scope).usage(from, to);
+  const rows = mergeRows(
+    (await Promise.all(usageScopes(scope).map((s) => limiterFor(c.env, s).usage(from, to)))).flat(),
+  );
   const total = rows.reduce(
     (t, r) => ({
       requests: t.requests + r.requests,
