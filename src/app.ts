@@ -12,6 +12,7 @@ import { completions } from "./routes/completions";
 import { embeddings } from "./routes/embeddings";
 import { messages } from "./routes/messages";
 import { models } from "./routes/models";
+import { responses } from "./routes/responses";
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -36,6 +37,7 @@ api.route("/", messages);
 api.route("/", models);
 api.route("/", embeddings);
 api.route("/", completions);
+api.route("/", responses);
 
 export const app = new Hono<AppEnv>();
 

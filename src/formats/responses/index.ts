@@ -1,0 +1,21 @@
+/**
+ * OpenAI Responses API (`POST /v1/responses`, Codex CLI) onto Chat Completions and Anthropic Messages:
+ * pure request and response translators and SSE TransformStreams. See README.md in this folder.
+ */
+export {
+  responseEcho,
+  responsesPromptChars,
+  responsesRequestToChat,
+  statefulField,
+  type ChatFromResponses,
+  type ResponsesToChatOptions,
+} from "./request";
+export { chatCompletionToResponse, messageToResponse, type ResponseObjectOptions } from "./response";
+export { chatSseToResponsesSse, finishFromChat, type ChatToResponsesStreamOptions } from "./chat-stream";
+export {
+  anthropicSseToResponsesSse,
+  finishFromStopReason,
+  type AnthropicToResponsesStreamOptions,
+} from "./anthropic-stream";
+export { ResponsesWriter, newResponseId, type Finish, type WriterOptions } from "./writer";
+export type * from "./types";

@@ -1,0 +1,93 @@
+import { messageToChatCompletion } from "../translate/responses";
+import { contentParts, invalid, fail, usageFromOpenAi } from "../translate/mapping";
+import { OaiChatCompletionIn, type Result } from "../translate/types";
+import { finishFromChat } from "./chat-stream";
+import type { OutputItemOut, ResponseEcho, ResponseOut } from "./types";
+import { newResponseId, responseObject, responseUsage } from "./writer";
+
+/** Non-streamed answers: a chat completion or an Anthropic message → a Responses `response` object. */
+
+export interface ResponseObjectOptions {
+  model: string;
+  echo: ResponseEcho;
+  responseId?: string;
+  createdAt?: number;
+}
+
+/**
+ * Chat completion (first choice) → response: reasoning (`reasoning_content`, `reasoning`, reasoning parts)
+ * becomes a reasoning item, text and refusal a message item, each tool call a function_call item, in that
+ * order; `length` / `content_filter` make the response `incomplete`.
+ */
+export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOptions): Result<ResponseOut> {
+  const parsed = OaiChatCompletionIn.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error, "upstream response");
+  const cc = parsed.data;
+  const choice = cc.choices.find((c) => (c.index ?? 0) === 0) ?? cc.choices[0];
+  if (!choice) return fail("upstream response has no choices", null);
+  const m = choice.message;
+
+  const id = opts.responseId ?? newResponseId();
+  const suffix = id.slice("resp_".length);
+  let n = 0;
+  const itemId = (prefix: string) => `${prefix}_${suffix}_${++n}`;
+
+  let reasoning = m.reasoning_content ?? m.reasoning ?? "";
+  let text = "";
+  for (const part of contentParts(m.content)) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "reasoning") for (const s of part.summary) reasoning += s.text ?? "";
+  }
+  if (m.refusal) text += m.refusal;
+
+  const finish = finishFromChat(choice.finish_reason);
+  const status = finish.status === "completed" ? "completed" : "incomplete";
+  const output: OutputItemOut[] = [];
+  if (reasoning !== "") {
+    output.push({
+      id: itemId("rs"),
+      type: "reasoning",
+      status: "completed",
+      summary: [{ type: "summary_text", text: reasoning }],
+    });
+  }
+  if (text !== "") {
+    output.push({
+      id: itemId("msg"),
+      type: "message",
+      status,
+      role: "assistant",
+      content: [{ type: "output_text", text, annotations: [], logprobs: [] }],
+    });
+  }
+  for (const [i, call] of (m.tool_calls ?? []).entries()) {
+    output.push({
+      id: itemId("fc"),
+      type: "function_call",
+      status,
+      call_id: call.id ?? `call_${i}`,
+      name: call.function.name ?? "",
+      arguments: call.function.arguments ?? "",
+    });
+  }
+  const meta = {
+    id,
+    createdAt: opts.createdAt ?? Math.floor(Date.now() / 1000),
+    model: opts.model,
+    echo: opts.echo,
+  };
+  const usage = responseUsage(usageFromOpenAi(cc.usage));
+  return {
+    ok: true,
+    value:
+      finish.status === "completed"
+        ? responseObject(meta, "completed", output, usage)
+        : responseObject(meta, "incomplete", output, usage, { incomplete: { reason: finish.reason } }),
+  };
+}
+
+/** Anthropic message → response, through the chat completion translation (one mapping of stop reasons). */
+export function messageToResponse(input: unknown, opts: ResponseObjectOptions): Result<ResponseOut> {
+  const cc = messageToChatCompletion(input, { model: opts.model });
+  return cc.ok ? chatCompletionToResponse(cc.value, opts) : cc;
+}

@@ -1,0 +1,89 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { resolveTarget } from "../config/resolve";
+import { DEFAULT_MAX_TOKENS } from "../config/schemas";
+import type { AppEnv } from "../env";
+import { badRequest } from "../errors";
+import {
+  anthropicSseToResponsesSse,
+  chatCompletionToResponse,
+  chatSseToResponsesSse,
+  messageToResponse,
+  responseEcho,
+  responsesPromptChars,
+  responsesRequestToChat,
+  statefulField,
+} from "../formats/responses";
+import { isRecord, tryParseJson } from "../formats/sse";
+import { chatRequestToMessages } from "../formats/translate";
+import { fromAnthropicUsage, fromOpenAiUsage } from "../formats/usage";
+import { parseJsonObject, parseWith } from "../formats/validate";
+import { relayJson, relayTranslatedSse } from "../http/relay";
+import { callUpstream } from "../upstream/call";
+
+/**
+ * `POST /v1/responses` (OpenAI's Responses API; what Codex CLI speaks). No provider speaks it natively
+ * here, so it is always translated: onto Chat Completions for openai providers, onto Messages (through the
+ * chat translation) for anthropic providers, answered as a `response` object or as the Responses event
+ * stream. Stateless: `previous_response_id` and other stored-state features answer 400.
+ */
+export const responses = new Hono<AppEnv>();
+
+const ResponsesEnvelope = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.unknown())]),
+  stream: z.boolean().nullish(),
+});
+
+responses.post("/responses", async (c) => {
+  const started = Date.now();
+  const raw = parseJsonObject(await c.req.text());
+  const stateful = statefulField(raw);
+  if (stateful) throw badRequest(stateful.message, stateful.param);
+  const req = parseWith(ResponsesEnvelope, raw);
+  const target = await resolveTarget(c.env, c.get("key"), req.model, "responses");
+  const streaming = req.stream === true;
+  const asChat = responsesRequestToChat(raw, { model: target.model });
+  if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
+  const info = {
+    provider: target.providerName,
+    model: target.model,
+    started,
+    promptChars: responsesPromptChars(raw),
+  };
+  const shape = { model: target.model, echo: responseEcho(raw) };
+  const usageIn = (text: string, read: (u: unknown) => ReturnType<typeof fromOpenAiUsage>) => {
+    const body = tryParseJson(text);
+    return isRecord(body) ? read(body.usage) : null;
+  };
+
+  if (target.provider.format === "anthropic") {
+    const translated = chatRequestToMessages(asChat.value, {
+      defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+      model: target.model,
+    });
+    if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
+    const res = await callUpstream(c, target, "/v1/messages", translated.value);
+    if (!streaming || !res.body) {
+      return relayJson(c, res, info, (text) => {
+        const out = messageToResponse(tryParseJson(text), shape);
+        if (!out.ok) return { ok: false, reason: out.message };
+        return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromAnthropicUsage) };
+      });
+    }
+    return relayTranslatedSse(c, res.body, info, (onUsage) =>
+      anthropicSseToResponsesSse({ ...shape, onUsage }),
+    );
+  }
+
+  const body = streaming ? { ...asChat.value, stream_options: { include_usage: true } } : asChat.value;
+  const res = await callUpstream(c, target, "/v1/chat/completions", body);
+  if (!streaming || !res.body) {
+    return relayJson(c, res, info, (text) => {
+      const out = chatCompletionToResponse(tryParseJson(text), shape);
+      if (!out.ok) return { ok: false, reason: out.message };
+      return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromOpenAiUsage) };
+    });
+  }
+  return relayTranslatedSse(c, res.body, info, (onUsage) => chatSseToResponsesSse({ ...shape, onUsage }));
+});
