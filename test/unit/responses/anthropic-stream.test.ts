@@ -43,7 +43,9 @@ const end = (stop_reason: string, output_tokens = 9) => [
   { type: "message_stop" },
 ];
 
-const run = (events: { type: string }[], onUsage?: (u: StreamUsage) => void) =>
+type AntEvent = { type: string; [key: string]: unknown };
+
+const run = (events: AntEvent[], onUsage?: (u: StreamUsage) => void) =>
   translate(anthropicSse(events), anthropicSseToResponsesSse(opts(onUsage))).then(checkResponsesStream);
 
 describe("Anthropic events → Responses events", () => {
@@ -159,7 +161,7 @@ describe("Anthropic events → Responses events", () => {
     const s = await run([
       start,
       ...textBlock(0, "partial"),
-      { type: "error", error: { type: "overloaded_error", message: "Overloaded" } } as { type: string },
+      { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
       ...end("end_turn"),
     ]);
     expect(s.violations).toEqual([]);
@@ -190,7 +192,7 @@ describe("Anthropic events → Responses events", () => {
   });
 
   it("a malformed known event → response.failed", async () => {
-    const s = await run([start, { type: "content_block_start", index: "zero" } as { type: string }]);
+    const s = await run([start, { type: "content_block_start", index: "zero" }]);
     expect(s.violations).toEqual([]);
     expect(s.error).toMatchObject({ code: "malformed_upstream_event" });
   });
