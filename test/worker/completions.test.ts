@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { anthropicFormat, chat, emulatorRequests, setup, sseData, uniqueName, type Json } from "./helpers";
+import {
+  admin,
+  anthropicFormat,
+  chat,
+  createKey,
+  emulatorRequests,
+  putProvider,
+  setup,
+  sseData,
+  uniqueName,
+  type Json,
+} from "./helpers";
 
 /** POST /v1/completions: passthrough to openai providers, onto Messages for anthropic providers. */
 
@@ -223,4 +234,38 @@ describe("POST /v1/completions: errors", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe(param);
   });
+});
+
+/** Recording happens after the response (waitUntil): wait for the key's token window to move. */
+async function tokensSpent(id: string, limit: number): Promise<number> {
+  const deadline = Date.now() + 5000;
+  let remaining = limit;
+  while (Date.now() < deadline) {
+    const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
+    remaining = live.tokens?.remaining ?? remaining;
+    if (remaining < limit) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return limit - remaining;
+}
+
+describe("POST /v1/completions: accounting", () => {
+  it.each([["openai"], ["anthropic"]])(
+    "counts a streamed completion's tokens against the key (%s)",
+    async (fmt) => {
+      const provider = uniqueName();
+      await putProvider(provider, fmt === "anthropic" ? anthropicFormat() : {});
+      const { id, key } = await createKey({ limits: { tpm: 100_000 } });
+      const res = await complete(key, {
+        model: `${provider}/m`,
+        prompt: "count me",
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const { chunks } = chunksOf(await res.text());
+      const usage = chunks.at(-1)?.usage;
+      expect(usage?.total_tokens).toBeGreaterThan(0);
+      expect(await tokensSpent(id, 100_000)).toBe(usage?.total_tokens);
+    },
+  );
 });

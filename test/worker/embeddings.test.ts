@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  admin,
   anthropicFormat,
   chat,
   createKey,
@@ -148,5 +149,25 @@ describe("POST /v1/embeddings", () => {
     );
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("3");
+  });
+});
+
+describe("POST /v1/embeddings: accounting", () => {
+  it("counts the input tokens against the key", async () => {
+    const provider = uniqueName();
+    await putProvider(provider);
+    const { id, key } = await createKey({ limits: { tpm: 100_000 } });
+    const body = (await (
+      await embed(key, { model: `${provider}/m`, input: "count these words", encoding_format: "base64" })
+    ).json()) as EmbeddingList;
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    const deadline = Date.now() + 5000;
+    let spent = 0;
+    while (Date.now() < deadline && spent === 0) {
+      const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
+      spent = 100_000 - (live.tokens?.remaining ?? 100_000);
+      if (spent === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(spent).toBe(body.usage.prompt_tokens);
   });
 });
