@@ -40,9 +40,12 @@ describe("sliding window", () => {
   });
 
   it("never reports a wait after which the window would still be at the limit", () => {
-    const entries = fc.array(fc.record({ ts: fc.integer({ min: 0, max: 59_999 }), amount: fc.integer({ min: 1, max: 50 }) }), {
-      maxLength: 30,
-    });
+    const entries = fc.array(
+      fc.record({ ts: fc.integer({ min: 0, max: 59_999 }), amount: fc.integer({ min: 1, max: 50 }) }),
+      {
+        maxLength: 30,
+      },
+    );
     fc.assert(
       fc.property(entries, fc.integer({ min: 1, max: 500 }), (raw, limit) => {
         const sorted = [...raw].sort((a, b) => a.ts - b.ts);
@@ -67,24 +70,36 @@ describe("budget periods (UTC, calendar-aligned)", () => {
   });
 
   it("week starts on Monday", () => {
-    expect(periodOf("week", t)).toEqual({ key: "week:2026-11-16", endsAt: Date.parse("2026-11-23T00:00:00Z") });
+    expect(periodOf("week", t)).toEqual({
+      key: "week:2026-11-16",
+      endsAt: Date.parse("2026-11-23T00:00:00Z"),
+    });
     const monday = Date.parse("2026-11-23T00:00:00Z");
     expect(periodOf("week", monday).key).toBe("week:2026-11-23");
   });
 
   it("month, across a year end", () => {
-    expect(periodOf("month", t)).toEqual({ key: "month:2026-11", endsAt: Date.parse("2026-12-01T00:00:00Z") });
-    expect(periodOf("month", Date.parse("2026-12-31T23:59:59Z")).endsAt).toBe(Date.parse("2027-01-01T00:00:00Z"));
+    expect(periodOf("month", t)).toEqual({
+      key: "month:2026-11",
+      endsAt: Date.parse("2026-12-01T00:00:00Z"),
+    });
+    expect(periodOf("month", Date.parse("2026-12-31T23:59:59Z")).endsAt).toBe(
+      Date.parse("2027-01-01T00:00:00Z"),
+    );
   });
 
   it("every instant lies inside its period", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom("day", "week", "month"), (now, p) => {
-        const { endsAt } = periodOf(p as "day", now);
-        expect(endsAt).toBeGreaterThan(now);
-        expect(periodOf(p as "day", endsAt - 1).key).toBe(periodOf(p as "day", now).key);
-        expect(periodOf(p as "day", endsAt).key).not.toBe(periodOf(p as "day", now).key);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.constantFrom("day", "week", "month"),
+        (now, p) => {
+          const { endsAt } = periodOf(p as "day", now);
+          expect(endsAt).toBeGreaterThan(now);
+          expect(periodOf(p as "day", endsAt - 1).key).toBe(periodOf(p as "day", now).key);
+          expect(periodOf(p as "day", endsAt).key).not.toBe(periodOf(p as "day", now).key);
+        },
+      ),
     );
   });
 

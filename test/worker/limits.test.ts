@@ -7,7 +7,6 @@ import {
   createKey,
   messages,
   putProvider,
-  setup,
   sseData,
   uniqueName,
   userMessage,
