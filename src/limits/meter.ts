@@ -66,20 +66,31 @@ function rateHeaders(rates: RateInfo[]): Record<string, string> {
   return headers;
 }
 
+/** The provider phase of one attempt: which provider, its admission (if capped), whether it was sent. */
+type Attempt = {
+  providerName: string;
+  provider: Provider;
+  model: string;
+  /** Where its usage goes: the provider's own limiter when capped, else a usage shard. */
+  scope: Scope;
+  admitted: Admitted | null;
+  sent: boolean;
+};
+
 /**
- * One call's passage through the limiters: admission before the upstream call (key, team and provider,
- * each in its own Durable Object, all started as early as their scope is known), and recording after it.
- * A call that never reaches the upstream gives its request back; one that does is recorded exactly once,
- * however it ends.
+ * One call's passage through the limiters: admission before the upstream call and recording after it.
+ * The key's and team's admissions start as soon as the key is known and overlap the body's parsing; the
+ * provider's (a global cap) starts per attempt, once the route has picked one, since a route may try
+ * several. A call that never reaches an upstream gives its request back; one that does is recorded once,
+ * charged to what served it, however it ends.
  */
 export class Meter {
-  private readonly admissions: Admission[] = [];
+  private readonly pending: Admission[] = [];
   private readonly admitted: Admitted[] = [];
   private readonly scopes: Scope[] = [];
   private settled: Promise<void> | null = null;
   private refused: GatewayError | null = null;
-  private upstream: { providerName: string; provider: Provider; model: string } | null = null;
-  private sentUpstream = false;
+  private attempt: Attempt | null = null;
   private claimed = false;
 
   constructor(
@@ -89,31 +100,19 @@ export class Meter {
 
   /** Starts the key's admission (status and limits) and, if the team has limits, the team's. */
   startKey(key: KeyRecord, team: Team | null): void {
-    this.add({ kind: "key", name: key.id }, keyConfigOf(key), true);
+    this.start({ kind: "key", name: key.id }, keyConfigOf(key), true);
     if (key.team)
-      this.add({ kind: "team", name: key.team }, limitsConfig(team?.limits), Boolean(team?.limits));
+      this.start({ kind: "team", name: key.team }, limitsConfig(team?.limits), Boolean(team?.limits));
   }
 
-  /** Starts the provider's admission if it has a global cap; its usage is recorded either way. */
-  startProvider(providerName: string, provider: Provider, model: string): void {
-    this.upstream = { providerName, provider, model };
-    this.add(
-      { kind: "provider", name: providerName },
-      limitsConfig(provider.limits),
-      Boolean(provider.limits),
-    );
-  }
-
-  private add(scope: Scope, seed: ScopeConfig, admit: boolean): void {
-    this.scopes.push(scope.kind === "provider" && !admit ? providerUsageShard(scope.name) : scope);
-    if (!admit) return;
-    this.settled = null;
-    this.admissions.push({ scope, result: limiterFor(this.env, scope).admit(seed) });
+  private start(scope: Scope, seed: ScopeConfig, admit: boolean): void {
+    this.scopes.push(scope);
+    if (admit) this.pending.push({ scope, result: limiterFor(this.env, scope).admit(seed) });
   }
 
   /**
-   * Waits for every admission started so far. If any scope refuses, the others give their request back
-   * and the refusal is thrown (a key's 401 before any 429).
+   * Waits for the key's and team's admissions. If either refuses, the other gives its request back and
+   * the refusal is thrown (a key's 401 before any 429); it stays thrown for every later call.
    */
   ready(): Promise<void> {
     this.settled ??= this.settle();
@@ -121,55 +120,106 @@ export class Meter {
   }
 
   private async settle(): Promise<void> {
-    const pending = this.admissions.splice(0);
-    const results = await Promise.all(pending.map(async (a) => ({ scope: a.scope, result: await a.result })));
+    const results = await Promise.all(
+      this.pending.map(async (a) => ({ scope: a.scope, result: await a.result })),
+    );
     for (const { scope, result } of results) {
-      if (result.ok)
+      if (result.ok) {
         this.admitted.push({
           scope,
           leaseId: result.leaseId,
           admittedAt: result.admittedAt,
           rate: result.rate,
         });
+      }
     }
     const refusals = results.flatMap(({ scope, result }) => (result.ok ? [] : [refusalError(scope, result)]));
-    if (refusals.length === 0 && !this.refused) return;
-    this.refused ??= refusals.find((e) => e.status === 401) ?? refusals[0] ?? null;
-    this.giveBack();
+    if (refusals.length === 0) return;
+    this.refused = refusals.find((e) => e.status === 401) ?? refusals[0] ?? null;
+    this.giveBack(this.admitted.splice(0));
     throw this.refused;
   }
 
-  /** x-ratelimit-* for the response, from what admission saw. */
-  headers(): Record<string, string> {
-    return rateHeaders(this.admitted.map((a) => a.rate));
+  /**
+   * Admits one attempt at a provider: its global cap, if it has one. A refusal is thrown as a 429 that a
+   * route may fall back from; the key's and team's admissions stay as they are.
+   */
+  async admitProvider(providerName: string, provider: Provider, model: string): Promise<void> {
+    await this.ready();
+    const capped = Boolean(provider.limits);
+    const scope: Scope = capped ? { kind: "provider", name: providerName } : providerUsageShard(providerName);
+    this.attempt = { providerName, provider, model, scope, admitted: null, sent: false };
+    if (!capped) return;
+    const result = await limiterFor(this.env, scope).admit(limitsConfig(provider.limits));
+    if (!result.ok) {
+      this.attempt = null;
+      throw refusalError(scope, result);
+    }
+    this.attempt.admitted = {
+      scope,
+      leaseId: result.leaseId,
+      admittedAt: result.admittedAt,
+      rate: result.rate,
+    };
   }
 
-  /** Called right before the upstream fetch: from now on the call is recorded, not given back. */
+  /** Called right before the upstream fetch: from now on the attempt is recorded, not given back. */
   sending(): void {
-    this.sentUpstream = true;
+    if (this.attempt) this.attempt.sent = true;
   }
 
   /**
-   * Records the call in every scope once `outcome` settles (a stream: when it ends or the client leaves),
-   * in waitUntil. Claims the call at once, so `close` leaves it alone.
+   * The current attempt failed before its response (a route will try another): the provider gets an
+   * error call on its record (it did receive the request) or, if it never did, its request back.
+   */
+  attemptFailed(): void {
+    const attempt = this.attempt;
+    this.attempt = null;
+    if (!attempt) return;
+    if (!attempt.sent) {
+      if (attempt.admitted) this.giveBack([attempt.admitted]);
+      return;
+    }
+    const call = {
+      provider: attempt.providerName,
+      model: attempt.model,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      error: true,
+    };
+    this.waitUntil(limiterFor(this.env, attempt.scope).record(attempt.admitted?.leaseId ?? null, call));
+  }
+
+  /** x-ratelimit-* for the response, from what admission saw (the tightest scope wins). */
+  headers(): Record<string, string> {
+    const rates = this.admitted.map((a) => a.rate);
+    if (this.attempt?.admitted) rates.push(this.attempt.admitted.rate);
+    return rateHeaders(rates);
+  }
+
+  /**
+   * Records the call in the key's, team's and serving provider's limiters once `outcome` settles (a
+   * stream: when it ends or the client leaves), in waitUntil. Claims the call at once, so `close` leaves
+   * it alone.
    */
   finishWhen(outcome: Promise<{ usage: Usage | null; error: boolean }>): void {
-    if (this.claimed || !this.upstream || !this.sentUpstream) return;
+    const attempt = this.attempt;
+    if (this.claimed || !attempt?.sent) return;
     this.claimed = true;
-    const { providerName, provider, model } = this.upstream;
-    const admitted = this.admitted.splice(0);
+    const admitted = [...this.admitted.splice(0), ...(attempt.admitted ? [attempt.admitted] : [])];
     const leases = new Map(admitted.map((a) => [`${a.scope.kind}:${a.scope.name}`, a.leaseId]));
-    const scopes = [...this.scopes];
+    const scopes = [...this.scopes, attempt.scope];
     this.waitUntil(
       outcome.then(({ usage, error }) => {
         const inputTokens = usage?.inputTokens ?? 0;
         const outputTokens = usage?.outputTokens ?? 0;
         const call = {
-          provider: providerName,
-          model,
+          provider: attempt.providerName,
+          model: attempt.model,
           inputTokens,
           outputTokens,
-          costUsd: costUsd(provider.pricing?.[model], inputTokens, outputTokens),
+          costUsd: costUsd(attempt.provider.pricing?.[attempt.model], inputTokens, outputTokens),
           error,
         };
         return Promise.all(
@@ -182,18 +232,22 @@ export class Meter {
   }
 
   /**
-   * The request is over. A call that went upstream but was never claimed failed before its response (an
-   * upstream error): recorded as an error. One that never went upstream gives its request and slot back.
+   * The request is over. A call whose last attempt went upstream but was never claimed failed before its
+   * response (an upstream error): recorded as an error. One that never went upstream gives its request
+   * and slots back.
    */
   close(): void {
     if (this.claimed) return;
-    if (this.sentUpstream && this.upstream) this.finishWhen(Promise.resolve({ usage: null, error: true }));
-    else this.giveBack();
+    if (this.attempt?.sent) this.finishWhen(Promise.resolve({ usage: null, error: true }));
+    else {
+      const attempt = this.attempt;
+      this.attempt = null;
+      this.giveBack([...this.admitted.splice(0), ...(attempt?.admitted ? [attempt.admitted] : [])]);
+    }
     this.claimed = true;
   }
 
-  private giveBack(): void {
-    const admitted = this.admitted.splice(0);
+  private giveBack(admitted: Admitted[]): void {
     if (admitted.length === 0) return;
     this.waitUntil(
       Promise.all(admitted.map((a) => limiterFor(this.env, a.scope).release(a.leaseId, true, a.admittedAt))),

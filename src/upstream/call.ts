@@ -18,8 +18,7 @@ export async function callUpstream(
 ): Promise<Response> {
   // Nothing goes upstream unless the key, its team and the provider all admit the call.
   const meter = c.get("meter");
-  meter.startProvider(target.providerName, target.provider, target.model);
-  await meter.ready();
+  await meter.admitProvider(target.providerName, target.provider, target.model);
   for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
   const secret = providerSecret(c.env, target.providerName, target.provider);
   meter.sending();
