@@ -15,6 +15,9 @@ export type ErrorCode =
   | "config"
   | "internal";
 
+/** Kinds of upstream failure, as a route's `retryOn` names them. */
+export type RetryClass = "429" | "5xx" | "timeout" | "connection" | "auth";
+
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -24,12 +27,22 @@ export class GatewayError extends Error {
   readonly internal: string | undefined;
   /** Headers to add to the error response (e.g. retry-after). */
   readonly headers: Record<string, string>;
+  /** Set on upstream failures a route may retry or fall back from; absent for the client's own errors. */
+  readonly retryClass: RetryClass | undefined;
+  /** How long the upstream (or a provider cap) asked us to wait, if it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ErrorCode,
     status: number,
     message: string,
-    opts: { param?: string | null; internal?: string; headers?: Record<string, string> } = {},
+    opts: {
+      param?: string | null;
+      internal?: string;
+      headers?: Record<string, string>;
+      retryClass?: RetryClass;
+      retryAfterMs?: number;
+    } = {},
   ) {
     super(message);
     this.name = "GatewayError";
@@ -38,6 +51,8 @@ export class GatewayError extends Error {
     this.param = opts.param ?? null;
     this.internal = opts.internal;
     this.headers = opts.headers ?? {};
+    this.retryClass = opts.retryClass;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

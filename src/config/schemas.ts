@@ -164,3 +164,38 @@ export const Team = z.strictObject({
   description: z.string().max(500).optional(),
 });
 export type Team = z.infer<typeof Team>;
+
+/** Kinds of upstream failure a route moves on from (see RetryClass in src/errors.ts). */
+export const RetryOn = z.enum(["429", "5xx", "timeout", "connection", "auth"]);
+export const DEFAULT_RETRY_ON = ["429", "5xx", "timeout", "connection"] as const;
+
+const RouteTarget = { provider: Name, model: z.string().min(1).max(256) };
+
+/**
+ * A route (`route:<name>`): a model alias whose calls are split by weight over `destinations`, then, on
+ * failures named in `retryOn`, retried (`retries` per destination, exponential backoff with jitter that
+ * honours retry-after) and passed down `fallbacks` in order, all before the first byte reaches the client.
+ */
+export const Route = z.strictObject({
+  destinations: z
+    .array(z.strictObject({ ...RouteTarget, weight: z.number().positive().max(1_000_000).optional() }))
+    .min(1)
+    .max(20),
+  fallbacks: z.array(z.strictObject(RouteTarget)).max(20).optional(),
+  retryOn: z.array(RetryOn).optional(),
+  retries: z.number().int().min(0).max(5).optional(),
+  backoff: z
+    .strictObject({ baseMs: z.number().int().min(0).max(10_000), maxMs: z.number().int().min(0).max(60_000) })
+    .optional(),
+  /** Per attempt: overrides the provider's timeoutMs. */
+  firstByteTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  /** For the whole call, all attempts and waits included, until the first byte. */
+  deadlineMs: z.number().int().min(100).max(600_000).optional(),
+  cooldown: z
+    .strictObject({
+      afterFailures: z.number().int().min(1).max(100),
+      forMs: z.number().int().min(1000).max(3_600_000),
+    })
+    .optional(),
+});
+export type Route = z.infer<typeof Route>;

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { GatewayError } from "../errors";
 import { cacheDelete, cacheGet, cacheSet } from "./cache";
-import { KeyIndex, KeyRecord, Provider, Team } from "./schemas";
+import { KeyIndex, KeyRecord, Provider, Route, Team } from "./schemas";
 
 /**
  * Config in Workers KV (layout: docs/storage-schema.md). Every read is validated with the same zod schema
@@ -126,6 +126,23 @@ export const teams = {
     for (const kvName of await listNames(env, "team:")) {
       const team = await readValidated(env, kvName, Team, { cache: false });
       if (team) out.push({ name: kvName.slice("team:".length), team });
+    }
+    return out;
+  },
+};
+
+const routeKey = (name: string) => `route:${name}`;
+
+export const routes = {
+  get: (env: Env, name: string) => readValidated(env, routeKey(name), Route, { cache: true }),
+  getFresh: (env: Env, name: string) => readValidated(env, routeKey(name), Route, { cache: false }),
+  put: (env: Env, name: string, value: Route) => writeValidated(env, routeKey(name), Route, value),
+  delete: (env: Env, name: string) => remove(env, routeKey(name)),
+  async list(env: Env): Promise<Array<{ name: string; route: Route }>> {
+    const out: Array<{ name: string; route: Route }> = [];
+    for (const kvName of await listNames(env, "route:")) {
+      const route = await readValidated(env, kvName, Route, { cache: false });
+      if (route) out.push({ name: kvName.slice("route:".length), route });
     }
     return out;
   },

@@ -43,6 +43,8 @@ function refusalError(scope: Scope, result: Extract<AdmitResult, { ok: false }>)
       `($${b?.spentUsd.toFixed(4)} used); it resets at ${new Date(Date.now() + wait).toISOString()}.`;
   }
   return new GatewayError("rate_limit", 429, message, {
+    // A provider's cap is the provider being busy: a route may fall back from it. A key's or team's is not.
+    ...(scope.kind === "provider" && { retryClass: "429" as const, retryAfterMs: wait }),
     headers: {
       ...rateHeaders([rate]),
       "retry-after": seconds(wait),

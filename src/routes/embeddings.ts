@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { resolveTarget } from "../config/resolve";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
 import {
@@ -11,7 +10,7 @@ import { tryParseJson } from "../formats/sse";
 import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson } from "../http/relay";
-import { callUpstream } from "../upstream/call";
+import { dispatch } from "../routing/dispatch";
 
 /**
  * `POST /v1/embeddings`, to openai-format providers (Anthropic has no embeddings API).
@@ -27,31 +26,37 @@ embeddings.post("/embeddings", async (c) => {
   const started = Date.now();
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(EmbeddingsRequestEnvelope, raw);
-  const target = await resolveTarget(c.env, c.get("key"), req.model, "embeddings");
-  if (target.provider.format !== "openai") {
-    throw badRequest(
-      `Provider '${target.providerName}' speaks the Anthropic format, which has no embeddings API; use an openai-format provider.`,
-      "model",
-    );
-  }
-  const promptChars = embeddingInputChars(req.input);
-  const info = { provider: target.providerName, model: target.model, started, promptChars };
-  const base64 = req.encoding_format === "base64";
-  const body: Record<string, unknown> = { ...raw, model: target.model };
-  if (base64) delete body.encoding_format;
+  return dispatch(c, req.model, "embeddings", (target) => {
+    if (target.provider.format !== "openai") {
+      throw badRequest(
+        `Provider '${target.providerName}' speaks the Anthropic format, which has no embeddings API; use an openai-format provider.`,
+        "model",
+      );
+    }
+    const promptChars = embeddingInputChars(req.input);
+    const info = { provider: target.providerName, model: target.model, started, promptChars };
+    const base64 = req.encoding_format === "base64";
+    const body: Record<string, unknown> = { ...raw, model: target.model };
+    if (base64) delete body.encoding_format;
 
-  const res = await callUpstream(c, target, "/v1/embeddings", body);
-  // Embeddings produce no tokens: an upstream without usage is estimated from the input alone.
-  const usageOf = (text: string): Usage =>
-    usageOfJson(text, "openai") ?? {
-      inputTokens: estimateTokens(promptChars),
-      outputTokens: 0,
-      estimated: true,
+    return {
+      path: "/v1/embeddings",
+      body: body,
+      respond: (res) => {
+        // Embeddings produce no tokens: an upstream without usage is estimated from the input alone.
+        const usageOf = (text: string): Usage =>
+          usageOfJson(text, "openai") ?? {
+            inputTokens: estimateTokens(promptChars),
+            outputTokens: 0,
+            estimated: true,
+          };
+        return relayJson(c, res, info, (text) => {
+          if (!base64) return { ok: true, body: text, usage: usageOf(text) };
+          const encoded = embeddingsToBase64(tryParseJson(text));
+          if (!encoded.ok) return encoded;
+          return { ok: true, body: JSON.stringify(encoded.value), usage: usageOf(text) };
+        });
+      },
     };
-  return relayJson(c, res, info, (text) => {
-    if (!base64) return { ok: true, body: text, usage: usageOf(text) };
-    const encoded = embeddingsToBase64(tryParseJson(text));
-    if (!encoded.ok) return encoded;
-    return { ok: true, body: JSON.stringify(encoded.value), usage: usageOf(text) };
   });
 });

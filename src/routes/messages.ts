@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
-import { resolveTarget } from "../config/resolve";
 import { anthropicObserver } from "../formats/anthropic/passthrough-observer";
 import {
   CountTokensEnvelope,
@@ -16,7 +15,7 @@ import {
 import { estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
-import { callUpstream } from "../upstream/call";
+import { dispatch } from "../routing/dispatch";
 
 /** Anthropic Messages (`/v1/messages`), for the Anthropic SDK and Claude Code. Errors are Anthropic-shaped. */
 export const messages = new Hono<AppEnv>();
@@ -25,47 +24,58 @@ messages.post("/messages", async (c) => {
   const started = Date.now();
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(MessagesRequestEnvelope, raw);
-  const target = await resolveTarget(c.env, c.get("key"), req.model, "messages");
-  const streaming = req.stream === true;
-  const info = {
-    provider: target.providerName,
-    model: target.model,
-    started,
-    promptChars: messagesPromptChars(raw),
-  };
+  return dispatch(c, req.model, "messages", (target) => {
+    const streaming = req.stream === true;
+    const info = {
+      provider: target.providerName,
+      model: target.model,
+      started,
+      promptChars: messagesPromptChars(raw),
+    };
 
-  if (target.provider.format === "openai") {
-    const translated = messagesRequestToChat(raw, { model: target.model });
-    if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
-    const body = streaming
-      ? { ...translated.value, stream_options: { include_usage: true } }
-      : translated.value;
-    const res = await callUpstream(c, target, "/v1/chat/completions", body);
-    if (!streaming || !res.body) {
-      return relayTranslatedJson(
-        c,
-        res,
-        info,
-        (body) => chatCompletionToMessage(body, { model: target.model }),
-        "anthropic",
-      );
+    if (target.provider.format === "openai") {
+      const translated = messagesRequestToChat(raw, { model: target.model });
+      if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
+      const body = streaming
+        ? { ...translated.value, stream_options: { include_usage: true } }
+        : translated.value;
+      return {
+        path: "/v1/chat/completions",
+        body: body,
+        respond: (res) => {
+          if (!streaming || !res.body) {
+            return relayTranslatedJson(
+              c,
+              res,
+              info,
+              (body) => chatCompletionToMessage(body, { model: target.model }),
+              "anthropic",
+            );
+          }
+          return relayTranslatedSse(c, res.body, info, (onUsage) =>
+            openAiSseToAnthropicSse({ model: target.model, onUsage }),
+          );
+        },
+      };
     }
-    return relayTranslatedSse(c, res.body, info, (onUsage) =>
-      openAiSseToAnthropicSse({ model: target.model, onUsage }),
-    );
-  }
 
-  // Same format: passthrough, only `model` rewritten; anthropic-version and anthropic-beta travel with the
-  // client's other headers.
-  const res = await callUpstream(c, target, "/v1/messages", { ...raw, model: target.model });
-  if (!streaming || !res.body) {
-    return relayJson(c, res, info, (text) => ({
-      ok: true,
-      body: text,
-      usage: usageOfJson(text, "anthropic"),
-    }));
-  }
-  return relayPassthroughSse(c, res.body, info, "anthropic", anthropicObserver());
+    // Same format: passthrough, only `model` rewritten; anthropic-version and anthropic-beta travel with the
+    // client's other headers.
+    return {
+      path: "/v1/messages",
+      body: { ...raw, model: target.model },
+      respond: (res) => {
+        if (!streaming || !res.body) {
+          return relayJson(c, res, info, (text) => ({
+            ok: true,
+            body: text,
+            usage: usageOfJson(text, "anthropic"),
+          }));
+        }
+        return relayPassthroughSse(c, res.body, info, "anthropic", anthropicObserver());
+      },
+    };
+  });
 });
 
 /**
@@ -76,12 +86,15 @@ messages.post("/messages", async (c) => {
 messages.post("/messages/count_tokens", async (c) => {
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(CountTokensEnvelope, raw);
-  const target = await resolveTarget(c.env, c.get("key"), req.model, "count_tokens");
-  if (target.provider.format === "openai") {
-    return c.json({ input_tokens: estimateTokens(messagesPromptChars(raw)) }, 200, {
-      "x-bricklane-estimated": "true",
-    });
-  }
-  const res = await callUpstream(c, target, "/v1/messages/count_tokens", { ...raw, model: target.model });
-  return c.body(await res.text(), 200, { "content-type": "application/json" });
+  return dispatch(c, req.model, "count_tokens", (target) => {
+    if (target.provider.format === "openai") {
+      const estimate = { input_tokens: estimateTokens(messagesPromptChars(raw)) };
+      return { answer: () => c.json(estimate, 200, { "x-bricklane-estimated": "true" }) };
+    }
+    return {
+      path: "/v1/messages/count_tokens",
+      body: { ...raw, model: target.model },
+      respond: async (res) => c.body(await res.text(), 200, { "content-type": "application/json" }),
+    };
+  });
 });

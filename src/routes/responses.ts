@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { resolveTarget } from "../config/resolve";
 import { DEFAULT_MAX_TOKENS } from "../config/schemas";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
@@ -19,7 +18,7 @@ import { chatRequestToMessages } from "../formats/translate";
 import { fromAnthropicUsage, fromOpenAiUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayTranslatedSse } from "../http/relay";
-import { callUpstream } from "../upstream/call";
+import { dispatch } from "../routing/dispatch";
 
 /**
  * `POST /v1/responses` (OpenAI's Responses API; what Codex CLI speaks). No provider speaks it natively
@@ -41,49 +40,62 @@ responses.post("/responses", async (c) => {
   const stateful = statefulField(raw);
   if (stateful) throw badRequest(stateful.message, stateful.param);
   const req = parseWith(ResponsesEnvelope, raw);
-  const target = await resolveTarget(c.env, c.get("key"), req.model, "responses");
-  const streaming = req.stream === true;
-  const asChat = responsesRequestToChat(raw, { model: target.model });
-  if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
-  const info = {
-    provider: target.providerName,
-    model: target.model,
-    started,
-    promptChars: responsesPromptChars(raw),
-  };
-  const shape = { model: target.model, echo: responseEcho(raw) };
-  const usageIn = (text: string, read: (u: unknown) => ReturnType<typeof fromOpenAiUsage>) => {
-    const body = tryParseJson(text);
-    return isRecord(body) ? read(body.usage) : null;
-  };
-
-  if (target.provider.format === "anthropic") {
-    const translated = chatRequestToMessages(asChat.value, {
-      defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+  return dispatch(c, req.model, "responses", (target) => {
+    const streaming = req.stream === true;
+    const asChat = responsesRequestToChat(raw, { model: target.model });
+    if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
+    const info = {
+      provider: target.providerName,
       model: target.model,
-    });
-    if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
-    const res = await callUpstream(c, target, "/v1/messages", translated.value);
-    if (!streaming || !res.body) {
-      return relayJson(c, res, info, (text) => {
-        const out = messageToResponse(tryParseJson(text), shape);
-        if (!out.ok) return { ok: false, reason: out.message };
-        return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromAnthropicUsage) };
-      });
-    }
-    return relayTranslatedSse(c, res.body, info, (onUsage) =>
-      anthropicSseToResponsesSse({ ...shape, onUsage }),
-    );
-  }
+      started,
+      promptChars: responsesPromptChars(raw),
+    };
+    const shape = { model: target.model, echo: responseEcho(raw) };
+    const usageIn = (text: string, read: (u: unknown) => ReturnType<typeof fromOpenAiUsage>) => {
+      const body = tryParseJson(text);
+      return isRecord(body) ? read(body.usage) : null;
+    };
 
-  const body = streaming ? { ...asChat.value, stream_options: { include_usage: true } } : asChat.value;
-  const res = await callUpstream(c, target, "/v1/chat/completions", body);
-  if (!streaming || !res.body) {
-    return relayJson(c, res, info, (text) => {
-      const out = chatCompletionToResponse(tryParseJson(text), shape);
-      if (!out.ok) return { ok: false, reason: out.message };
-      return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromOpenAiUsage) };
-    });
-  }
-  return relayTranslatedSse(c, res.body, info, (onUsage) => chatSseToResponsesSse({ ...shape, onUsage }));
+    if (target.provider.format === "anthropic") {
+      const translated = chatRequestToMessages(asChat.value, {
+        defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+        model: target.model,
+      });
+      if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
+      return {
+        path: "/v1/messages",
+        body: translated.value,
+        respond: (res) => {
+          if (!streaming || !res.body) {
+            return relayJson(c, res, info, (text) => {
+              const out = messageToResponse(tryParseJson(text), shape);
+              if (!out.ok) return { ok: false, reason: out.message };
+              return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromAnthropicUsage) };
+            });
+          }
+          return relayTranslatedSse(c, res.body, info, (onUsage) =>
+            anthropicSseToResponsesSse({ ...shape, onUsage }),
+          );
+        },
+      };
+    }
+
+    const body = streaming ? { ...asChat.value, stream_options: { include_usage: true } } : asChat.value;
+    return {
+      path: "/v1/chat/completions",
+      body: body,
+      respond: (res) => {
+        if (!streaming || !res.body) {
+          return relayJson(c, res, info, (text) => {
+            const out = chatCompletionToResponse(tryParseJson(text), shape);
+            if (!out.ok) return { ok: false, reason: out.message };
+            return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromOpenAiUsage) };
+          });
+        }
+        return relayTranslatedSse(c, res.body, info, (onUsage) =>
+          chatSseToResponsesSse({ ...shape, onUsage }),
+        );
+      },
+    };
+  });
 });

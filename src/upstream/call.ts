@@ -15,6 +15,7 @@ export async function callUpstream(
   target: Target,
   path: string,
   body: unknown,
+  opts: { timeoutMs?: number } = {},
 ): Promise<Response> {
   // Nothing goes upstream unless the key, its team and the provider all admit the call.
   const meter = c.get("meter");
@@ -27,7 +28,7 @@ export async function callUpstream(
     url: upstreamUrl(target.provider, path),
     headers: upstreamHeaders(c.req.raw.headers, target.provider, secret),
     body: JSON.stringify(body),
-    timeoutMs: target.provider.timeoutMs,
+    timeoutMs: opts.timeoutMs ?? target.provider.timeoutMs,
     clientSignal: c.req.raw.signal,
   });
   if (!res.ok) throw await upstreamError(res, target.providerName, secret);

@@ -35,6 +35,18 @@ function upstreamMessage(text: string): string {
   return text.trim().slice(0, 500);
 }
 
+/** `retry-after-ms`, else `retry-after` as seconds or an HTTP date, as the SDKs read them. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const ms = Number(headers.get("retry-after-ms"));
+  if (headers.has("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
 /** Removes a credential from text that came from upstream, in case an upstream echoes it. */
 export function redact(text: string, secret: string | null): string {
   return secret ? text.split(secret).join("[redacted]") : text;
@@ -55,7 +67,7 @@ export async function upstreamError(res: Response, providerName: string, secret:
       "upstream_auth",
       502,
       `Provider '${providerName}' rejected the gateway's credentials (upstream ${status}). Check the provider's secret.`,
-      { internal },
+      { internal, retryClass: "auth" },
     );
   }
   if (status === 429) {
@@ -68,10 +80,7 @@ export async function upstreamError(res: Response, providerName: string, secret:
       "rate_limit",
       429,
       `Provider '${providerName}' is rate limiting: ${detail || "too many requests"}`,
-      {
-        internal,
-        headers,
-      },
+      { internal, headers, retryClass: "429", retryAfterMs: retryAfterMs(res.headers) },
     );
   }
   if (status >= 400 && status < 500) {
@@ -86,6 +95,6 @@ export async function upstreamError(res: Response, providerName: string, secret:
     "upstream_error",
     502,
     `Provider '${providerName}' failed (upstream ${status}${detail ? `: ${detail}` : ""}).`,
-    { internal },
+    { internal, retryClass: "5xx" },
   );
 }

@@ -41,10 +41,12 @@ export async function sendUpstream(call: UpstreamCall): Promise<Response> {
         "timeout",
         504,
         `Provider '${call.providerName}' did not answer within ${timeoutMs} ms.`,
+        { retryClass: "timeout" },
       );
     }
     throw new GatewayError("upstream_error", 502, `Could not reach provider '${call.providerName}'.`, {
       internal: e instanceof Error ? e.message : String(e),
+      retryClass: "connection",
     });
   } finally {
     clearTimeout(timer);

@@ -3,6 +3,7 @@ import type { AppEnv } from "../../env";
 import { adminAuth } from "../../http/admin-auth";
 import { adminKeys } from "./keys";
 import { adminProviders } from "./providers";
+import { adminRoutes } from "./routes";
 import { adminTeams } from "./teams";
 import { adminUsage } from "./usage";
 
@@ -11,4 +12,5 @@ admin.use("*", adminAuth);
 admin.route("/providers", adminProviders);
 admin.route("/keys", adminKeys);
 admin.route("/teams", adminTeams);
+admin.route("/routes", adminRoutes);
 admin.route("/usage", adminUsage);

@@ -1,0 +1,143 @@
+import type { Context } from "hono";
+import { resolveModel, loadTarget, type Target } from "../config/resolve";
+import { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RequestType, type Route } from "../config/schemas";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { callUpstream } from "../upstream/call";
+import { RouteCooldowns } from "./cooldowns";
+import { DEFAULT_BACKOFF, attemptOrder, backoffMs } from "./plan";
+
+/**
+ * What a route handler does with a target: the upstream path and body, and how to answer from the
+ * upstream's response; or, for a target the gateway answers itself (an estimate), just the answer.
+ */
+export type Plan =
+  | { path: string; body: unknown; respond: (res: Response) => Response | Promise<Response> }
+  | { answer: () => Response };
+
+function served(c: Context<AppEnv>, target: Target, attempts: number): void {
+  c.header("x-bricklane-provider", target.providerName);
+  c.header("x-bricklane-model", target.model);
+  c.header("x-bricklane-attempts", String(attempts));
+}
+
+/** Waits `ms`, or less if the client goes away (then the caller's next upstream call is aborted too). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/**
+ * Sends one call where its model string points: straight to a provider, or through a route's split,
+ * retries and fallbacks. Retries and fallbacks happen only before the response is returned, that is
+ * before the first byte reaches the client; after it, a failure is the stream's in-band error. `plan`
+ * builds the request for each target (the body depends on the target's wire format); its errors are
+ * the client's (a 400 for a request that cannot be translated) and are never retried.
+ */
+export async function dispatch(
+  c: Context<AppEnv>,
+  modelString: string,
+  requestType: RequestType,
+  plan: (target: Target) => Plan,
+): Promise<Response> {
+  const resolved = await resolveModel(c.env, c.get("key"), modelString, requestType);
+  if (resolved.kind === "provider") {
+    const p = plan(resolved.target);
+    if ("answer" in p) return p.answer();
+    served(c, resolved.target, 1);
+    return p.respond(await callUpstream(c, resolved.target, p.path, p.body));
+  }
+  return dispatchRoute(c, resolved.name, resolved.route, requestType, plan);
+}
+
+async function dispatchRoute(
+  c: Context<AppEnv>,
+  name: string,
+  route: Route,
+  requestType: RequestType,
+  plan: (target: Target) => Plan,
+): Promise<Response> {
+  const started = Date.now();
+  const deadline = route.deadlineMs !== undefined ? started + route.deadlineMs : Infinity;
+  const retryOn = new Set<string>(route.retryOn ?? DEFAULT_RETRY_ON);
+  const key = c.get("key");
+  const meter = c.get("meter");
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p.catch(() => {}));
+  const cooldowns = route.cooldown ? new RouteCooldowns(c.env, name, waitUntil) : null;
+  const order = attemptOrder(route, Math.random(), (d) => cooldowns?.cooling(d) ?? false);
+  const signal = c.req.raw.signal;
+
+  let attempts = 0;
+  let last: GatewayError | null = null;
+  for (const dest of order) {
+    // The key's provider allowlist narrows a route's destinations; a destination that cannot take this
+    // request is passed over like a failed one.
+    if (key.providers && !key.providers.includes(dest.provider)) continue;
+    let target: Target;
+    try {
+      target = await loadTarget(
+        c.env,
+        dest.provider,
+        dest.model,
+        requestType,
+        `${dest.provider}/${dest.model}`,
+      );
+    } catch (e) {
+      if (e instanceof GatewayError) {
+        last = e;
+        continue;
+      }
+      throw e;
+    }
+    const p = plan(target);
+    if ("answer" in p) return p.answer();
+    for (let retry = 0; retry <= (route.retries ?? 0); retry++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      attempts += 1;
+      served(c, target, attempts);
+      try {
+        const timeout = Math.min(
+          route.firstByteTimeoutMs ?? target.provider.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          remaining,
+        );
+        const res = await callUpstream(c, target, p.path, p.body, {
+          timeoutMs: Math.max(1, Math.floor(timeout)),
+        });
+        cooldowns?.success(dest);
+        return await p.respond(res);
+      } catch (e) {
+        if (!(e instanceof GatewayError) || !e.retryClass || !retryOn.has(e.retryClass)) throw e;
+        meter.attemptFailed();
+        last = e;
+        if (cooldowns && route.cooldown) waitUntil(cooldowns.failure(dest, route.cooldown));
+        if (retry === (route.retries ?? 0)) break;
+        const wait = backoffMs(retry, e.retryAfterMs, route.backoff ?? DEFAULT_BACKOFF, Math.random());
+        // A wait past the deadline is pointless: move on to the next destination instead.
+        if (Date.now() + wait >= deadline) break;
+        await pause(wait, signal);
+        if (signal?.aborted) throw e;
+      }
+    }
+    if (Date.now() >= deadline) break;
+  }
+  if (Date.now() >= deadline) {
+    throw new GatewayError(
+      "timeout",
+      504,
+      `Route '${name}' found no answer within its deadline of ${route.deadlineMs} ms.`,
+      {
+        internal: last ? `last failure: ${last.message}` : "no attempt made",
+      },
+    );
+  }
+  throw (
+    last ??
+    new GatewayError("permission", 403, `This API key may not use any destination of route '${name}'.`, {
+      param: "model",
+    })
+  );
+}
