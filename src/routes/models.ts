@@ -1,8 +1,8 @@
 import { Hono, type Context } from "hono";
 import { cacheGet, cacheSet } from "../config/cache";
-import { modelAllowed } from "../config/resolve";
+import { modelAllowed, routeAllowed } from "../config/resolve";
 import type { KeyRecord, Provider } from "../config/schemas";
-import { providers } from "../config/store";
+import { providers, routes } from "../config/store";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import {
@@ -40,7 +40,10 @@ type ProviderEntry = { name: string; provider: Provider };
  * every configured provider; with a `models` allowlist, only the providers its patterns name.
  */
 async function candidateProviders(env: CloudflareBindings, key: KeyRecord): Promise<ProviderEntry[]> {
-  const named = key.models ? new Set(key.models.map((p) => p.slice(0, p.indexOf("/")))) : null;
+  // Entries without a slash name routes, not providers.
+  const named = key.models
+    ? new Set(key.models.filter((p) => p.includes("/")).map((p) => p.slice(0, p.indexOf("/"))))
+    : null;
   const wanted = (name: string) =>
     (!key.providers || key.providers.includes(name)) && (!named || named.has(name));
   if (key.providers) {
@@ -52,12 +55,12 @@ async function candidateProviders(env: CloudflareBindings, key: KeyRecord): Prom
   return (await providers.list(env)).filter((p) => wanted(p.name));
 }
 
-/**
- * Named routes (model aliases) the key may use. Routes do not exist yet (a later issue); when they do,
- * their names are listed here and come first.
- */
-async function routeModels(_env: CloudflareBindings, _key: KeyRecord): Promise<ListedModel[]> {
-  return [];
+/** Named routes (model aliases) the key may use; they come first. */
+async function routeModels(env: CloudflareBindings, key: KeyRecord): Promise<ListedModel[]> {
+  const all = await routes.list(env);
+  return all
+    .filter(({ name }) => routeAllowed(key, name))
+    .map(({ name }) => ({ id: name, created: 0, ownedBy: "bricklane-route" }));
 }
 
 /** One page of the provider's Unity Catalog listing, authenticated with the provider's own secret. */

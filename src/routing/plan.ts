@@ -32,15 +32,16 @@ export function attemptOrder(
   rand: number,
   cooling: (d: Destination) => boolean,
 ): Destination[] {
-  const warm = route.destinations.filter((d) => !cooling(d));
-  const picked = pickWeighted(warm.length > 0 ? warm : route.destinations, rand);
   const fallbacks = route.fallbacks ?? [];
+  const warm = route.destinations.filter((d) => !cooling(d));
   const warmFallbacks = fallbacks.filter((d) => !cooling(d));
-  const order: Destination[] = [];
-  if (picked && (warm.length > 0 || warmFallbacks.length === 0)) order.push(picked);
-  order.push(...(warmFallbacks.length > 0 || order.length > 0 ? warmFallbacks : fallbacks));
+  const order: Array<Destination | undefined> =
+    warm.length + warmFallbacks.length === 0
+      ? [pickWeighted(route.destinations, rand), ...fallbacks]
+      : [...(warm.length > 0 ? [pickWeighted(warm, rand)] : []), ...warmFallbacks];
   const seen = new Set<string>();
   return order
+    .filter((d): d is Destination => d !== undefined)
     .map((d) => ({ provider: d.provider, model: d.model }))
     .filter((d) => {
       const id = `${d.provider}/${d.model}`;

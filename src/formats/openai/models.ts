@@ -64,7 +64,7 @@ export async function walkUnityCatalog(
 
 /** A model as the gateway lists it, before it is written in a wire format. */
 export type ListedModel = {
-  /** `<provider>/<model>` (or, later, a route name). */
+  /** `<provider>/<model>`, or a route name. */
   id: string;
   /** Unix seconds; 0 when unknown. */
   created: number;
