@@ -110,12 +110,15 @@ export type Provider = z.infer<typeof Provider>;
 
 const IsoDate = z.iso.datetime({ offset: true });
 
-/** A model allowlist entry: `<provider>/<model>`, or `<provider>/*` for all of a provider's models. */
+/** A model allowlist entry: `<provider>/<model>`, `<provider>/*` for all of a provider's models, or a route name. */
 const ModelPattern = z
   .string()
-  .min(3)
+  .min(1)
   .max(320)
-  .regex(/^[^/]+\/.+$/, "`<provider>/<model>` or `<provider>/*`");
+  .regex(
+    /^([^/\s]+\/.+|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/,
+    "`<provider>/<model>`, `<provider>/*` or a route name",
+  );
 
 /** What the admin API accepts to create a key. */
 export const KeyCreate = z.strictObject({

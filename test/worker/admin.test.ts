@@ -153,7 +153,7 @@ describe("keys", () => {
     ["unknown field", { name: "x", admin: true }, ""],
     ["missing name", {}, "name"],
     ["bad expiry", { name: "x", expiresAt: "tomorrow" }, "expiresAt"],
-    ["bad model pattern", { name: "x", models: ["no-slash"] }, "models[0]"],
+    ["bad model pattern", { name: "x", models: ["not a route"] }, "models[0]"],
     ["bad limits", { name: "x", limits: { rpm: -5 } }, "limits.rpm"],
   ])("rejects a key with %s", async (_n, body, param) => {
     const r = await admin("POST", "/keys", body);
