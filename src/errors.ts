@@ -11,6 +11,7 @@ export type ErrorCode =
   | "rate_limit"
   | "upstream_auth"
   | "upstream_error"
+  | "overloaded"
   | "timeout"
   | "config"
   | "internal";

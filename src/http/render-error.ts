@@ -11,13 +11,14 @@ const OPENAI_TYPE: Record<ErrorCode, string> = {
   rate_limit: "rate_limit_error",
   upstream_auth: "upstream_error",
   upstream_error: "upstream_error",
+  overloaded: "upstream_error",
   timeout: "timeout_error",
   config: "server_error",
   internal: "server_error",
 };
 
 /** Anthropic's fixed set of error types. */
-function anthropicType(code: ErrorCode, status: number): string {
+function anthropicType(code: ErrorCode): string {
   switch (code) {
     case "invalid_request":
       return "invalid_request_error";
@@ -31,8 +32,10 @@ function anthropicType(code: ErrorCode, status: number): string {
       return "request_too_large";
     case "rate_limit":
       return "rate_limit_error";
+    case "overloaded":
+      return "overloaded_error";
     default:
-      return status === 529 || status === 503 ? "overloaded_error" : "api_error";
+      return "api_error";
   }
 }
 
@@ -41,7 +44,7 @@ export function errorBody(
   err: { code: ErrorCode; status: number; message: string; param: string | null },
 ): unknown {
   if (format === "anthropic") {
-    return { type: "error", error: { type: anthropicType(err.code, err.status), message: err.message } };
+    return { type: "error", error: { type: anthropicType(err.code), message: err.message } };
   }
   return { error: { message: err.message, type: OPENAI_TYPE[err.code], param: err.param, code: err.code } };
 }

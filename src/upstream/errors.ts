@@ -91,8 +91,9 @@ export async function upstreamError(res: Response, providerName: string, secret:
       { internal },
     );
   }
+  // 503 and Anthropic's 529 mean "busy": Anthropic clients (Claude Code) treat overloaded_error apart.
   return new GatewayError(
-    "upstream_error",
+    status === 503 || status === 529 ? "overloaded" : "upstream_error",
     502,
     `Provider '${providerName}' failed (upstream ${status}${detail ? `: ${detail}` : ""}).`,
     { internal, retryClass: "5xx" },

@@ -89,6 +89,14 @@ describe("/v1/messages errors, in Anthropic's shape", () => {
     );
   });
 
+  it("502 overloaded_error for an upstream 529 or 503, so Claude Code sees it as overload", async () => {
+    const { key, provider } = await setup(anthropicFormat());
+    for (const status of [529, 503]) {
+      const res = await messages(key, base(`${provider}/m`), { "x-emulator-fault": `status=${status}` });
+      await expectAnthropicError(res, 502, "overloaded_error");
+    }
+  });
+
   it("404 in Anthropic's shape for an unknown path under /anthropic", async () => {
     const { key } = await setup();
     await expectAnthropicError(await messages(key, {}, {}, "/anthropic/v1/nothing"), 404, "not_found_error");

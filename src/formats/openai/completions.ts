@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { FrameObserver } from "../passthrough";
+import { openAiObserver } from "./passthrough-observer";
 import { frameData, isRecord, tryParseJson } from "../sse";
 import { anthropicSseToOpenAiSse, messageToChatCompletion, type SseTranslator } from "../translate";
 import type { OaiChatCompletionOut, Result, StreamUsage } from "../translate";
-import { fromOpenAiUsage, type Usage } from "../usage";
 
 /**
  * OpenAI's legacy text completions (`POST /v1/completions`): the envelope the gateway reads, the
@@ -44,46 +44,11 @@ function textChars(chunk: Record<string, unknown>): number {
 }
 
 /**
- * Text completion SSE: usage from the usage chunk, the end from `[DONE]` (or a finish_reason and a clean
- * close), errors from any `{"error":…}` data. With `dropUsageChunk`, the usage chunk the gateway asked
- * for on the client's behalf does not reach the client.
+ * Text completion SSE: read like chat's (usage chunk, `[DONE]`, in-band errors, the usage chunk the
+ * gateway asked for dropped again), counting `choices[].text` as output.
  */
 export function completionsObserver(opts: { dropUsageChunk: boolean }): FrameObserver {
-  let sawDone = false;
-  let sawFinish = false;
-  let sawErrorEvent = false;
-  let usage: Usage | null = null;
-  let outputChars = 0;
-  return {
-    mayDrop: opts.dropUsageChunk,
-    get sawErrorEvent() {
-      return sawErrorEvent;
-    },
-    get usage() {
-      return usage;
-    },
-    get outputChars() {
-      return outputChars;
-    },
-    finished: (upstreamFailed) => sawDone || (sawFinish && !upstreamFailed),
-    observe(frame) {
-      const data = frameData(frame);
-      if (data === null) return true;
-      if (data.trim() === "[DONE]") {
-        sawDone = true;
-        return true;
-      }
-      const chunk = tryParseJson(data);
-      if (!isRecord(chunk)) return true;
-      if ("error" in chunk) sawErrorEvent = true;
-      const reported = fromOpenAiUsage(chunk.usage);
-      if (reported) usage = reported;
-      outputChars += textChars(chunk);
-      if (!Array.isArray(chunk.choices)) return true;
-      if (chunk.choices.some((c) => isRecord(c) && typeof c.finish_reason === "string")) sawFinish = true;
-      return !(opts.dropUsageChunk && chunk.choices.length === 0 && reported);
-    },
-  };
+  return openAiObserver({ ...opts, outputChars: textChars });
 }
 
 // ---------------------------------------------------------------------------------------------------

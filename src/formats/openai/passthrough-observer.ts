@@ -21,10 +21,15 @@ function deltaChars(chunk: Record<string, unknown>): number {
 }
 
 /**
- * OpenAI chat SSE: usage from the usage chunk, the end from `[DONE]` (or a finish_reason followed by a
+ * OpenAI SSE (chat and text completions): usage from the usage chunk, the end from `[DONE]` (or a finish_reason followed by a
  * clean close, for upstreams that omit `[DONE]`), errors from any `{"error":…}` data.
  */
-export function openAiObserver(opts: { dropUsageChunk: boolean }): FrameObserver {
+export function openAiObserver(opts: {
+  dropUsageChunk: boolean;
+  /** Characters of generated output in one chunk; chat deltas by default (text completions differ). */
+  outputChars?: (chunk: Record<string, unknown>) => number;
+}): FrameObserver {
+  const charsOf = opts.outputChars ?? deltaChars;
   let sawDone = false;
   let sawFinish = false;
   let sawErrorEvent = false;
@@ -54,7 +59,7 @@ export function openAiObserver(opts: { dropUsageChunk: boolean }): FrameObserver
       if ("error" in chunk) sawErrorEvent = true;
       const reported = fromOpenAiUsage(chunk.usage);
       if (reported) usage = reported;
-      outputChars += deltaChars(chunk);
+      outputChars += charsOf(chunk);
       if (!Array.isArray(chunk.choices)) return true;
       if (chunk.choices.some((c) => isRecord(c) && typeof c.finish_reason === "string")) sawFinish = true;
       // The usage-only chunk the client did not ask for.
