@@ -1,18 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { badRequest } from "../errors";
-import { DEFAULT_MAX_TOKENS } from "../config/schemas";
 import { ChatRequestEnvelope, promptChars } from "../formats/openai/chat";
 import { openAiObserver } from "../formats/openai/passthrough-observer";
-import {
-  anthropicSseToOpenAiSse,
-  chatRequestToMessages,
-  messageToChatCompletion,
-} from "../formats/translate";
-import { usageOfJson } from "../formats/usage";
+import { anthropicSseToOpenAiSse, messageToChatCompletion } from "../formats/translate";
 import { parseJsonObject, parseWith } from "../formats/validate";
-import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
+import { relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
+import { messagesBodyFor, openAiPassthroughPlan } from "../routing/plans";
 
 export const chat = new Hono<AppEnv>();
 
@@ -31,14 +25,9 @@ chat.post("/chat/completions", async (c) => {
     };
 
     if (target.provider.format === "anthropic") {
-      const translated = chatRequestToMessages(raw, {
-        defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
-        model: target.model,
-      });
-      if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
       return {
         path: "/v1/messages",
-        body: translated.value,
+        body: messagesBodyFor(target, raw),
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayTranslatedJson(
@@ -56,29 +45,14 @@ chat.post("/chat/completions", async (c) => {
       };
     }
 
-    // Same format: only `model` changes; unknown fields go on as they came (invariant 1). Streams always ask
-    // for usage, so tokens are counted even when the client did not ask (invariant 6).
-    const body: Record<string, unknown> = { ...raw, model: target.model };
-    if (streaming && !clientAskedUsage) body.stream_options = { ...req.stream_options, include_usage: true };
-    return {
+    return openAiPassthroughPlan(c, {
+      raw,
+      target,
+      info,
       path: "/v1/chat/completions",
-      body: body,
-      respond: (res) => {
-        if (!streaming || !res.body) {
-          return relayJson(c, res, info, (text) => ({
-            ok: true,
-            body: text,
-            usage: usageOfJson(text, "openai"),
-          }));
-        }
-        return relayPassthroughSse(
-          c,
-          res.body,
-          info,
-          "openai",
-          openAiObserver({ dropUsageChunk: !clientAskedUsage }),
-        );
-      },
-    };
+      streaming,
+      streamOptions: req.stream_options,
+      observer: openAiObserver,
+    });
   });
 });

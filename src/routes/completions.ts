@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { DEFAULT_MAX_TOKENS } from "../config/schemas";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
 import {
@@ -11,11 +10,11 @@ import {
   messageToTextCompletion,
 } from "../formats/openai/completions";
 import { tryParseJson } from "../formats/sse";
-import { chatRequestToMessages } from "../formats/translate";
-import { fromAnthropicUsage, usageOfJson } from "../formats/usage";
+import { fromAnthropicUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
-import { relayJson, relayPassthroughSse, relayTranslatedSse } from "../http/relay";
+import { relayJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
+import { messagesBodyFor, openAiPassthroughPlan } from "../routing/plans";
 
 /**
  * `POST /v1/completions` (legacy text completions). To openai providers: passthrough, as chat is (only
@@ -42,14 +41,9 @@ completions.post("/completions", async (c) => {
     if (target.provider.format === "anthropic") {
       const asChat = completionRequestToChat({ ...raw, model: target.model });
       if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
-      const translated = chatRequestToMessages(asChat.value, {
-        defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
-        model: target.model,
-      });
-      if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
       return {
         path: "/v1/messages",
-        body: translated.value,
+        body: messagesBodyFor(target, asChat.value),
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayJson(c, res, info, (text) => {
@@ -70,27 +64,14 @@ completions.post("/completions", async (c) => {
       };
     }
 
-    const body: Record<string, unknown> = { ...raw, model: target.model };
-    if (streaming && !clientAskedUsage) body.stream_options = { ...req.stream_options, include_usage: true };
-    return {
+    return openAiPassthroughPlan(c, {
+      raw,
+      target,
+      info,
       path: "/v1/completions",
-      body: body,
-      respond: (res) => {
-        if (!streaming || !res.body) {
-          return relayJson(c, res, info, (text) => ({
-            ok: true,
-            body: text,
-            usage: usageOfJson(text, "openai"),
-          }));
-        }
-        return relayPassthroughSse(
-          c,
-          res.body,
-          info,
-          "openai",
-          completionsObserver({ dropUsageChunk: !clientAskedUsage }),
-        );
-      },
-    };
+      streaming,
+      streamOptions: req.stream_options,
+      observer: completionsObserver,
+    });
   });
 });

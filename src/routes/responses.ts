@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_MAX_TOKENS } from "../config/schemas";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
 import {
@@ -14,11 +13,11 @@ import {
   statefulField,
 } from "../formats/responses";
 import { isRecord, tryParseJson } from "../formats/sse";
-import { chatRequestToMessages } from "../formats/translate";
 import { fromAnthropicUsage, fromOpenAiUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
+import { messagesBodyFor } from "../routing/plans";
 
 /**
  * `POST /v1/responses` (OpenAI's Responses API; what Codex CLI speaks). No provider speaks it natively
@@ -57,14 +56,9 @@ responses.post("/responses", async (c) => {
     };
 
     if (target.provider.format === "anthropic") {
-      const translated = chatRequestToMessages(asChat.value, {
-        defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
-        model: target.model,
-      });
-      if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
       return {
         path: "/v1/messages",
-        body: translated.value,
+        body: messagesBodyFor(target, asChat.value),
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayJson(c, res, info, (text) => {
