@@ -225,3 +225,42 @@ describe.each(PROVIDERS)("openai SDK → $format provider", (p) => {
     expect(second.choices[0]?.message.content).toContain("rainy");
   });
 });
+
+describe("a route through the SDKs", () => {
+  it("falls back from a failing native destination to the unified one, streamed, for Claude-style clients", async () => {
+    const failing = await stack.admin("PUT", "/admin/providers/native-down", {
+      format: "anthropic",
+      baseUrl: `${stack.emulator.url}/anthropic`,
+      auth: { type: "bearer", secret: "DATABRICKS_PAT" },
+      headers: { "x-emulator-fault": "status=529" },
+    });
+    expect(failing.status).toBe(200);
+    const route = await stack.admin("PUT", "/admin/routes/claude", {
+      destinations: [{ provider: "native-down", model: "databricks-claude-sonnet-4" }],
+      fallbacks: [{ provider: "unified", model: "databricks-claude-sonnet-4" }],
+    });
+    expect(route.status).toBe(200);
+
+    const { data, response } = await anthropic.messages
+      .create({
+        model: "claude",
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: "user", content: "route me" }],
+      })
+      .withResponse();
+    expect(response.headers.get("x-bricklane-provider")).toBe("unified");
+    expect(response.headers.get("x-bricklane-attempts")).toBe("2");
+    let text = "";
+    for await (const event of data) {
+      if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
+    }
+    expect(text).toContain("route me");
+
+    const viaOpenAi = await openai.chat.completions
+      .create({ model: "claude", messages: [{ role: "user", content: "route me too" }] })
+      .withResponse();
+    expect(viaOpenAi.response.headers.get("x-bricklane-provider")).toBe("unified");
+    expect(viaOpenAi.data.choices[0]?.message.content).toContain("route me too");
+  });
+});
