@@ -13,6 +13,7 @@ import autocannon from "autocannon";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { REPO_ROOT, startStack, stopAll } from "../tools/lib/stack.mjs";
+import { bigStream } from "./big-stream.mjs";
 import { measureFirstByte } from "./first-byte.mjs";
 import { ratios, table } from "./report.mjs";
 import { SCENARIOS } from "./scenarios.mjs";
@@ -39,6 +40,8 @@ const FIRST_BYTE_N = intEnv("BENCH_FIRST_BYTE_N", 200);
 const WORKERS = Math.min(intEnv("BENCH_WORKERS", 2), CONNECTIONS);
 /** `miniflare` (default): the bundled Worker on workerd directly; `wrangler`: behind `wrangler dev`. */
 const RUNTIME = process.env.BENCH_RUNTIME === "wrangler" ? "wrangler" : "miniflare";
+/** Size of the large-stream check (MB of content); 0 skips it. */
+const BIG_MB = process.env.BENCH_BIG_STREAM_MB === undefined ? 100 : Number(process.env.BENCH_BIG_STREAM_MB);
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()) : null;
 
 const NOTE = [
@@ -160,6 +163,34 @@ async function main() {
   }
 
   console.log(`\n${table(rows)}\n\n${NOTE}`);
+
+  /** @type {Awaited<ReturnType<typeof bigStream>> | null} */
+  let big = null;
+  if (BIG_MB > 0 && !stopping) {
+    // 1000-character chunks; the client does not ask for usage, so the gateway reads every frame (the
+    // heavier of its two passthrough paths).
+    const chunks = Math.round((BIG_MB * 1_000_000) / 1000);
+    process.stdout.write(`\nLarge stream: ${BIG_MB} MB of content through the gateway …`);
+    big = await bigStream({
+      url: targets[1].url,
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        "x-emulator-fault": `chunks=${chunks};chunk_bytes=1000`,
+      },
+      body: JSON.stringify({
+        model: targets[1].model,
+        messages: [{ role: "user", content: "big" }],
+        stream: true,
+      }),
+      megabytes: BIG_MB,
+    });
+    console.log(
+      ` ${(big.bytes / 1e6).toFixed(0)} MB in ${big.seconds.toFixed(1)} s ` +
+        `(${(big.bytes / 1e6 / big.seconds).toFixed(0)} MB/s); workerd RSS ${big.rssBeforeMiB.toFixed(0)} MiB before, ` +
+        `${big.rssPeakMiB.toFixed(0)} MiB at most while streaming.`,
+    );
+  }
   const summary = scenarios.flatMap((s) => {
     const direct = rows.find((r) => r.scenario === s.name && r.target === "direct");
     const gateway = rows.find((r) => r.scenario === s.name && r.target === "gateway");
@@ -174,7 +205,10 @@ async function main() {
     workers: WORKERS,
   };
   const meta = { date: new Date().toISOString(), node: process.version, ...settings };
-  await writeFile(out, `${JSON.stringify({ ...meta, note: NOTE, rows, summary }, null, 2)}\n`);
+  await writeFile(
+    out,
+    `${JSON.stringify({ ...meta, note: NOTE, rows, summary, bigStream: big }, null, 2)}\n`,
+  );
   console.log(`\nResults written to ${out}`);
 }
 
