@@ -161,7 +161,8 @@ export async function startEmulator({
       if (fault.status === 429 || fault.retry_after !== undefined) {
         headers["retry-after"] = String(fault.retry_after ?? 1);
       }
-      const message = `emulator: injected fault (status ${fault.status})`;
+      const echoed = fault.echo_auth ? ` for credentials '${req.headers.authorization ?? ""}'` : "";
+      const message = `emulator: injected fault (status ${fault.status})${echoed}`;
       return sendJson(res, fault.status, errorBody(format, fault.status, message), headers);
     }
     if (!parsed.ok) return sendJson(res, 400, errorBody(format, 400, "emulator: malformed JSON body"));

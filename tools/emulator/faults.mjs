@@ -17,6 +17,8 @@
  * @property {number} [tool_calls] number of tool calls when tools are offered (default 1)
  * @property {boolean} [hang] accept the request and never answer, until the client goes away
  * @property {boolean} [no_usage] omit usage everywhere
+ * @property {boolean} [echo_auth] with `status`: the error message repeats the request's Authorization
+ *   header, as a careless upstream might (tests check the gateway never lets it through)
  */
 
 /** Keys whose value is a non-negative integer. */
@@ -32,7 +34,7 @@ const INTEGER_KEYS = /** @type {const} */ ([
   "tool_calls",
 ]);
 /** Keys whose value is a flag (1/0, true/false). */
-const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage"]);
+const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage", "echo_auth"]);
 
 export class FaultError extends Error {}
 
