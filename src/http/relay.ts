@@ -138,11 +138,20 @@ export function relayTranslatedSse(
   makeTranslator: (onUsage: (usage: StreamUsage) => void) => SseTranslator,
 ): Response {
   const finish = once(info, c);
+  // A read failure of the upstream body is the cut the translator reports in-band; count it as an error.
+  let upstreamFailed = false;
   const translator = makeTranslator((usage) =>
-    finish({ usage: fromStreamUsage(usage), outputChars: 0, end: "complete" }),
+    finish({
+      usage: fromStreamUsage(usage),
+      outputChars: 0,
+      end: upstreamFailed ? "upstream_cut" : "complete",
+    }),
   );
   // The translator may not see a cancel at all; settle here (the first report wins).
   const stream = translateSseStream(body, translator, {
+    onUpstreamError: () => {
+      upstreamFailed = true;
+    },
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
   return c.body(stream, 200, SSE_HEADERS);

@@ -375,6 +375,22 @@ describe("usage", () => {
     }
   });
 
+  it("counts a translated stream that the upstream cut as an error", async () => {
+    const provider = uniqueName();
+    await putProvider(provider);
+    const { key, id } = await createKey();
+    const res = await messages(
+      key,
+      { model: `${provider}/m`, max_tokens: 50, stream: true, messages: userMessage() },
+      { "x-emulator-fault": "cut_after=2" },
+    );
+    expect(await res.text()).toContain("event: error");
+    await until(
+      async () => ((await admin("GET", `/usage?key=${id}`)).json.total as { errors: number }).errors === 1,
+      "the error recorded",
+    );
+  });
+
   it("validates the query", async () => {
     expect((await admin("GET", "/usage")).status).toBe(400);
     expect((await admin("GET", "/usage?key=key_0000000000000000&team=a")).status).toBe(400);
