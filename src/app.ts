@@ -17,8 +17,11 @@ import { responses } from "./routes/responses";
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Anthropic clients get Anthropic-shaped errors from the first middleware on, auth failures included. */
-function wireFormatOf(path: string): WireFormat {
-  return path.startsWith("/anthropic/") || /^\/v1\/messages(\/|$)/.test(path) ? "anthropic" : "openai";
+function wireFormatOf(path: string, headers: Headers): WireFormat {
+  if (path.startsWith("/anthropic/") || /^\/v1\/messages(\/|$)/.test(path)) return "anthropic";
+  // /v1/models serves both SDKs; the Anthropic SDK always sends anthropic-version.
+  if (/^\/v1\/models(\/|$)/.test(path) && headers.has("anthropic-version")) return "anthropic";
+  return "openai";
 }
 
 const api = new Hono<AppEnv>();
@@ -43,7 +46,7 @@ export const app = new Hono<AppEnv>();
 
 app.use("*", requestId({ headerName: "x-request-id" }));
 app.use("*", async (c, next) => {
-  c.set("wireFormat", wireFormatOf(c.req.path));
+  c.set("wireFormat", wireFormatOf(c.req.path, c.req.raw.headers));
   await next();
 });
 

@@ -106,6 +106,14 @@ describe("GET /v1/models", () => {
     expect(ids2).toEqual([`${a.name}/databricks-claude-sonnet-4`, `${b.name}/only-b`]);
   });
 
+  it("refuses a bad key in Anthropic's shape when the client sends anthropic-version", async () => {
+    const res = await listModels("bl-not-a-key", { "anthropic-version": "2023-06-01" });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    const openai = await listModels("bl-not-a-key");
+    expect(await openai.json()).toMatchObject({ error: { type: "authentication_error" } });
+  });
+
   it("answers Anthropic's list shape to a client that sends anthropic-version", async () => {
     const { name } = await ucProvider({ listModelsUrl: undefined, models: ["m1", "m2"] });
     const { key } = await createKey({ providers: [name] });
