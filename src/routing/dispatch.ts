@@ -10,15 +10,34 @@ import { DEFAULT_BACKOFF, attemptOrder, backoffMs } from "./plan";
 /**
  * What a route handler does with a target: the upstream path and body, and how to answer from the
  * upstream's response; or, for a target the gateway answers itself (an estimate), just the answer.
+ * `dropped` names capabilities the translation for this target had to leave out (x-bricklane-dropped).
  */
 export type Plan =
-  | { path: string; body: unknown; respond: (res: Response) => Response | Promise<Response> }
+  | {
+      path: string;
+      body: unknown;
+      respond: (res: Response) => Response | Promise<Response>;
+      dropped?: readonly string[];
+    }
   | { answer: () => Response };
 
-function served(c: Context<AppEnv>, target: Target, attempts: number): void {
+function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
   c.header("x-bricklane-provider", target.providerName);
   c.header("x-bricklane-model", target.model);
   c.header("x-bricklane-attempts", String(attempts));
+  const dropped = "dropped" in plan ? droppedHeader(plan.dropped) : null;
+  if (dropped) c.header("x-bricklane-dropped", dropped);
+  else c.header("x-bricklane-dropped", undefined);
+}
+
+/**
+ * The names in `x-bricklane-dropped`: distinct, comma-separated. They may come from the client (a tool
+ * type it sent), so only short token-like names go into the header, and only a few of them.
+ */
+export function droppedHeader(names: readonly string[] | undefined): string | null {
+  if (!names || names.length === 0) return null;
+  const safe = [...new Set(names)].filter((n) => /^[A-Za-z0-9_.:\[\]-]{1,64}$/.test(n)).slice(0, 16);
+  return safe.length > 0 ? safe.join(", ") : null;
 }
 
 /** Waits `ms`, or less if the client goes away (then the caller's next upstream call is aborted too). */
@@ -47,7 +66,7 @@ export async function dispatch(
   if (resolved.kind === "provider") {
     const p = plan(resolved.target);
     if ("answer" in p) return p.answer();
-    served(c, resolved.target, 1);
+    served(c, resolved.target, 1, p);
     return p.respond(await callUpstream(c, resolved.target, p.path, p.body));
   }
   return dispatchRoute(c, resolved.name, resolved.route, requestType, plan);
@@ -98,7 +117,7 @@ async function dispatchRoute(
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       attempts += 1;
-      served(c, target, attempts);
+      served(c, target, attempts, p);
       try {
         const timeout = Math.min(
           route.firstByteTimeoutMs ?? target.provider.timeoutMs ?? DEFAULT_TIMEOUT_MS,

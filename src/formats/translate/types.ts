@@ -12,8 +12,14 @@ import { z } from "zod";
 // ---------------------------------------------------------------------------------------------------
 // Shared
 
-/** What every translator returns instead of throwing; `param` names the offending field, OpenAI style. */
-export type Result<T> = { ok: true; value: T } | { ok: false; message: string; param: string | null };
+/**
+ * What every translator returns instead of throwing; `param` names the offending field, OpenAI style.
+ * `dropped` names what a request translator left out because the target format has no equivalent and a
+ * capability disappears with it (a hosted tool, say): the route reports it in `x-bricklane-dropped`.
+ * Fields that only tune the call are dropped without a mention.
+ */
+export type Result<T> =
+  { ok: true; value: T; dropped?: readonly string[] } | { ok: false; message: string; param: string | null };
 
 /** The token counts a stream translator reports once, at its end, so the gateway can meter the call. */
 export interface StreamUsage {
