@@ -218,6 +218,20 @@ describe("emulator: OpenAI chat completions", () => {
     expect(body.choices[0]!.finish_reason).toBe("stop");
     expect(body.choices[0]!.message.content).toContain("sunny, 21C");
   });
+
+  it("calls Codex's exec_command with the command after the trigger phrase run-bash:", async () => {
+    const tools = [
+      weatherTool,
+      { type: "function", function: { name: "exec_command", parameters: { type: "object" } } },
+    ];
+    const messages = [{ role: "user", content: "please\nrun-bash: echo codex > proof.txt\nthanks" }];
+    const body = (await (await chat({ messages, tools })).json()) as {
+      choices: { message: { tool_calls: { function: { name: string; arguments: string } }[] } }[];
+    };
+    const call = body.choices[0]!.message.tool_calls[0]!.function;
+    expect(call.name).toBe("exec_command");
+    expect(JSON.parse(call.arguments)).toEqual({ cmd: "echo codex > proof.txt" });
+  });
 });
 
 describe("emulator: Anthropic messages", () => {
@@ -295,6 +309,21 @@ describe("emulator: Anthropic messages", () => {
     };
     expect(body.stop_reason).toBe("end_turn");
     expect(body.content[0]!.text).toContain("found: 7");
+  });
+
+  it("calls Claude Code's Bash tool with the command after run-bash:, not the first tool", async () => {
+    const messages = [{ role: "user", content: [{ type: "text", text: "run-bash: echo hi > p.txt" }] }];
+    const tools = [{ name: "Agent", input_schema: { type: "object" } }, { name: "Bash" }];
+    const body = (await (await anthropic({ messages, tools })).json()) as {
+      content: { type: string; name: string; input: Json }[];
+      stop_reason: string;
+    };
+    expect(body.stop_reason).toBe("tool_use");
+    expect(body.content[0]).toMatchObject({
+      type: "tool_use",
+      name: "Bash",
+      input: { command: "echo hi > p.txt" },
+    });
   });
 
   it("counts tokens", async () => {

@@ -11,6 +11,7 @@ import {
   planText,
   replyText,
   textPlan,
+  shellRequest,
   toolArguments,
   toolReplyText,
 } from "./content.mjs";
@@ -82,12 +83,18 @@ function lastUserTurn(messages) {
  * The tool to call, or null: tools offered, tool_choice not "none", no tool_result in the last user turn.
  * @param {Record<string, unknown>} body
  * @param {string | null} toolResults
- * @returns {{ name: string, schema: unknown } | null}
+ * @param {string} userText the last user turn's text, for the shell trigger phrase
+ * @returns {{ name: string, schema: unknown, args?: Record<string, unknown> } | null}
  */
-function chooseTool(body, toolResults) {
+function chooseTool(body, toolResults, userText) {
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
   const choice = isObject(body.tool_choice) ? body.tool_choice : {};
   if (tools.length === 0 || choice.type === "none" || toolResults !== null) return null;
+  const shell = shellRequest(
+    userText,
+    tools.map((t) => (typeof t.name === "string" ? t.name : "")),
+  );
+  if (shell) return { name: shell.name, schema: undefined, args: shell.args };
   const named = choice.type === "tool" && typeof choice.name === "string" ? choice.name : undefined;
   const tool = tools.find((t) => named !== undefined && t.name === named) ?? tools[0] ?? {};
   return { name: named ?? (typeof tool.name === "string" ? tool.name : "tool"), schema: tool.input_schema };
@@ -127,13 +134,13 @@ export async function messages(ctx) {
   const input = estimateTokens(promptChars(body, msgs));
 
   const turn = lastUserTurn(msgs);
-  const tool = chooseTool(body, turn.toolResults);
+  const tool = chooseTool(body, turn.toolResults, turn.text);
   const calls = tool
     ? Array.from({ length: fault.tool_calls ?? 1 }, (_, i) => ({
         type: "tool_use",
         id: `toolu_emu_${i + 1}`,
         name: tool.name,
-        input: toolArguments(tool.schema),
+        input: tool.args ?? toolArguments(tool.schema),
       }))
     : [];
   const reply = turn.toolResults !== null ? toolReplyText(turn.toolResults) : replyText(turn.text);

@@ -190,3 +190,31 @@ export function argumentFragments(json) {
 export function makeId(prefix, n) {
   return `${prefix}${String(n).padStart(6, "0")}`;
 }
+
+/**
+ * How each coding agent's shell tool takes a command: Claude Code's `Bash`, Codex's `exec_command`
+ * (and its older `shell`).
+ * @type {Record<string, (cmd: string) => Record<string, unknown>>}
+ */
+const SHELL_TOOLS = {
+  Bash: (cmd) => ({ command: cmd, description: "Run the command the user asked for" }),
+  exec_command: (cmd) => ({ cmd }),
+  shell: (cmd) => ({ command: ["bash", "-lc", cmd] }),
+};
+
+/**
+ * The trigger phrase that makes the emulator drive an agent's tool loop: a user message containing
+ * `run-bash: <command>` (to the end of its line) gets a call to the agent's shell tool with that command,
+ * when one is offered. The tool's result then comes back and is answered as text.
+ * @param {string} userText the last user message's text
+ * @param {string[]} toolNames the names of the tools offered
+ * @returns {{ name: string, args: Record<string, unknown> } | null}
+ */
+export function shellRequest(userText, toolNames) {
+  const match = /run-bash:[ \t]*([^\n]+)/.exec(userText);
+  const command = match?.[1]?.trim();
+  if (!command) return null;
+  const name = toolNames.find((n) => Object.hasOwn(SHELL_TOOLS, n));
+  const build = name === undefined ? undefined : SHELL_TOOLS[name];
+  return name === undefined || build === undefined ? null : { name, args: build(command) };
+}

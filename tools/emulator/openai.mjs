@@ -11,6 +11,7 @@ import {
   planText,
   replyText,
   textPlan,
+  shellRequest,
   toolArguments,
   toolReplyText,
 } from "./content.mjs";
@@ -93,12 +94,18 @@ function latestToolResults(messages) {
  * last assistant turn has not been answered with tool results.
  * @param {Record<string, unknown>} body
  * @param {unknown[]} messages
- * @returns {{ name: string, parameters: unknown } | null}
+ * @returns {{ name: string, parameters: unknown, args?: Record<string, unknown> } | null}
  */
 function chooseTool(body, messages) {
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
   if (tools.length === 0 || body.tool_choice === "none") return null;
   if (latestToolResults(messages).length > 0) return null;
+  const lastUser = [...messages].reverse().find((m) => isObject(m) && m.role === "user");
+  const names = tools.map((t) =>
+    isObject(t.function) && typeof t.function.name === "string" ? t.function.name : "",
+  );
+  const shell = shellRequest(isObject(lastUser) ? contentText(lastUser.content) : "", names);
+  if (shell) return { name: shell.name, parameters: undefined, args: shell.args };
   const choice = body.tool_choice;
   const named =
     isObject(choice) && isObject(choice.function) && typeof choice.function.name === "string"
@@ -143,7 +150,7 @@ export async function chatCompletions(ctx) {
     ? Array.from({ length: fault.tool_calls ?? 1 }, (_, i) => ({
         id: `call_${i + 1}`,
         type: "function",
-        function: { name: tool.name, arguments: JSON.stringify(toolArguments(tool.parameters)) },
+        function: { name: tool.name, arguments: JSON.stringify(tool.args ?? toolArguments(tool.parameters)) },
       }))
     : [];
   const plan = textPlan(tool ? "" : replyFor(messages), fault, maxChars);
