@@ -367,10 +367,10 @@ describe("emulator: embeddings and Unity Catalog", () => {
       pages.push(page);
       token = page.next_page_token;
     } while (token && pages.length < 20);
-    expect(pages.map((p) => p.registered_models.length)).toEqual([3, 0, 3, 1]);
+    expect(pages.map((p) => p.registered_models.length)).toEqual([3, 0, 3, 2]);
     expect(pages[1]!.next_page_token).toBeTruthy();
     const names = pages.flatMap((p) => p.registered_models.map((m) => m.full_name));
-    expect(new Set(names).size).toBe(7);
+    expect(new Set(names).size).toBe(8);
     expect(names.every((n) => n.startsWith("system.ai."))).toBe(true);
   });
 });

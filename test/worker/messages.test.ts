@@ -31,20 +31,36 @@ describe("/v1/messages errors, in Anthropic's shape", () => {
     await expectAnthropicError(await messages(key, "{oops"), 400, "invalid_request_error", /not valid JSON/);
   });
 
-  it("400 naming max_tokens when it is missing", async () => {
+  it("400 naming max_tokens when it is missing: the upstream's on passthrough, passed on", async () => {
     const { key, provider } = await setup(anthropicFormat());
     const body = { model: `${provider}/m`, messages: [{ role: "user", content: "x" }] };
     await expectAnthropicError(await messages(key, body), 400, "invalid_request_error", /max_tokens/);
   });
 
-  it("400 for a role Anthropic does not have", async () => {
-    const { key, provider } = await setup(anthropicFormat());
-    const body = base(`${provider}/m`, { messages: [{ role: "system", content: "x" }] });
+  it("400 naming the role when a translation meets a role it does not know", async () => {
+    const { key, provider } = await setup();
+    const body = base(`${provider}/m`, { messages: [{ role: "tool", content: "x" }] });
     await expectAnthropicError(
       await messages(key, body),
       400,
       "invalid_request_error",
       /messages\[0\]\.role/,
+    );
+  });
+
+  it("400 naming model or stream, the fields the gateway itself reads", async () => {
+    const { key } = await setup(anthropicFormat());
+    await expectAnthropicError(
+      await messages(key, { max_tokens: 1, messages: [] }),
+      400,
+      "invalid_request_error",
+      /model/,
+    );
+    await expectAnthropicError(
+      await messages(key, base("p/m", { stream: "yes" })),
+      400,
+      "invalid_request_error",
+      /stream/,
     );
   });
 

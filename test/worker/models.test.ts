@@ -12,6 +12,7 @@ const UC_MODELS = [
   "databricks-gpt-oss-120b",
   "databricks-gte-large-en",
   "databricks-bge-large-en",
+  "databricks-claude-sonnet-4-5",
 ];
 
 type Recorded = { path: string; query: Record<string, string>; headers: Record<string, string> };
