@@ -189,6 +189,43 @@ describe("/v1/messages to an anthropic provider: passthrough", () => {
     expect(events.map((e) => e.event)).not.toContain("message_stop");
   });
 
+  it.each([404, 405, 501])(
+    "count_tokens to an upstream without it (%i) falls back to the estimate, marked",
+    async (status) => {
+      const { key, provider } = await setup(anthropicFormat());
+      const body = { model: `${provider}/m`, messages: [{ role: "user", content: "y".repeat(800) }] };
+      const res = await messages(
+        key,
+        body,
+        { "x-emulator-fault": `status=${status}` },
+        "/v1/messages/count_tokens",
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-bricklane-estimated")).toBe("true");
+      expect(await res.json()).toEqual({ input_tokens: 200 });
+    },
+  );
+
+  it.each([
+    [500, 502, "api_error"],
+    [400, 400, "invalid_request_error"],
+    [429, 429, "rate_limit_error"],
+  ])(
+    "count_tokens: an upstream %i is not turned into an estimate (%i %s)",
+    async (upstream, status, type) => {
+      const { key, provider } = await setup(anthropicFormat());
+      const body = { model: `${provider}/m`, messages: [{ role: "user", content: "count" }] };
+      const res = await messages(
+        key,
+        body,
+        { "x-emulator-fault": `status=${upstream}` },
+        "/v1/messages/count_tokens",
+      );
+      expect(res.headers.get("x-bricklane-estimated")).toBeNull();
+      await expectAnthropicError(res, status, type);
+    },
+  );
+
   it("forwards count_tokens", async () => {
     const { key, provider } = await setup(anthropicFormat());
     const body = {
