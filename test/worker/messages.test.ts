@@ -304,6 +304,36 @@ describe("/v1/messages to an openai provider: translation", () => {
     }
   });
 
+  it("drops server tools and MCP servers, naming them in x-bricklane-dropped; maps the rest", async () => {
+    const { key, provider } = await setup();
+    const marker = crypto.randomUUID();
+    const tools = [
+      { name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } },
+      { type: "web_search_20250305", name: "web_search", max_uses: 2 },
+      { type: "bash_20250124", name: "bash" },
+    ];
+    const body = base(`${provider}/m`, {
+      tools,
+      mcp_servers: [{ type: "url", url: "https://mcp.example.com/sse", name: "docs" }],
+      thinking: { type: "enabled", budget_tokens: 2048 },
+    });
+    const res = await messages(key, body, { "x-trace": marker });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-bricklane-dropped")).toBe("mcp_servers, web_search_20250305");
+    const seen = (await emulatorRequests()).find((r) => r.headers["x-trace"] === marker);
+    const sent = seen?.body as { tools: { function: { name: string } }[]; reasoning_effort: string };
+    expect(sent.tools.map((t) => t.function.name)).toEqual(["get_weather", "bash"]);
+    expect(sent.reasoning_effort).toBe("low");
+    expect(JSON.stringify(sent)).not.toContain("mcp");
+  });
+
+  it("says nothing in x-bricklane-dropped when nothing was dropped", async () => {
+    const { key, provider } = await setup();
+    const res = await messages(key, base(`${provider}/m`, { context_management: { edits: [] } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.has("x-bricklane-dropped")).toBe(false);
+  });
+
   it("estimates count_tokens and says so", async () => {
     const { key, provider } = await setup();
     const body = { model: `${provider}/m`, messages: [{ role: "user", content: "x".repeat(400) }] };
