@@ -8,7 +8,7 @@ declare namespace Cloudflare {
 	}
 	interface Env {
 		CONFIG: KVNamespace;
-		MAX_BODY_BYTES: "4194304";
+		MAX_BODY_BYTES: "33554432";
 		CONFIG_CACHE_TTL_MS: "5000";
 		ADMIN_TOKEN: string;
 		DATABRICKS_PAT: string;

@@ -14,7 +14,15 @@ import { messages } from "./routes/messages";
 import { models } from "./routes/models";
 import { responses } from "./routes/responses";
 
-const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Coding agents send long histories and images; Anthropic itself accepts request bodies up to 32 MB. */
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Base URLs clients are given. Claude Code first sends a bodiless GET or HEAD to its base URL before any
+ * API call; answering it plainly (no key needed, nothing about the configuration in it) keeps that check
+ * from failing.
+ */
+const BASE_URLS = ["/", "/v1", "/openai/v1", "/anthropic", "/anthropic/v1"];
 
 /** Anthropic clients get Anthropic-shaped errors from the first middleware on, auth failures included. */
 function wireFormatOf(path: string, headers: Headers): WireFormat {
@@ -51,6 +59,7 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/health", (c) => c.json({ ok: true }));
+for (const path of BASE_URLS) app.on(["GET", "HEAD"], path, (c) => c.json({ ok: true, name: "bricklane" }));
 app.route("/admin", admin);
 app.route("/v1", api);
 app.route("/openai/v1", api);

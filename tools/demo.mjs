@@ -8,7 +8,7 @@ import OpenAI from "openai";
 import { startStack, stopAll } from "./lib/stack.mjs";
 
 const PROVIDER = "databricks";
-const MODEL = "databricks-claude-sonnet-4";
+const MODEL = "databricks-claude-sonnet-4-5";
 /** The emulator's PAT, handed to the gateway as the Worker secret DATABRICKS_PAT. */
 const PAT = "dapi-local-emulator-pat";
 
@@ -55,6 +55,8 @@ async function main() {
     format: "openai",
     baseUrl: `${emulator.url}/mlflow`,
     auth: { type: "bearer", secret: "DATABRICKS_PAT" },
+    // What Databricks lists in Unity Catalog, so GET /v1/models shows the emulator's models.
+    listModelsUrl: `${emulator.url}/api/2.1/unity-catalog/models`,
   };
   expectStatus(await stack.admin("PUT", `/admin/providers/${PROVIDER}`, provider), 200, "create provider");
   const created = await stack.admin("POST", "/admin/keys", { name: "demo" });
@@ -64,6 +66,11 @@ async function main() {
   console.log(`Virtual key created: ${mask(key)}\n`);
 
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
+  console.log("> openai.models.list()");
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  if (!ids.includes(`${PROVIDER}/${MODEL}`)) throw new Error(`models.list() lacks ${PROVIDER}/${MODEL}`);
+  console.log(`  ${ids.join("\n  ")}\n`);
   emulator.clearRequests();
   const model = `${PROVIDER}/${MODEL}`;
   console.log(`> openai.chat.completions.create({ model: "${model}", stream: true })\n`);

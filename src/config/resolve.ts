@@ -80,7 +80,7 @@ export async function resolveModel(
       throw new GatewayError(
         "not_found",
         404,
-        `The model '${modelString}' does not exist. Use '<provider>/<model>' (e.g. 'databricks/databricks-claude-sonnet-4') or the name of a route.`,
+        `The model '${modelString}' does not exist. Use '<provider>/<model>' (e.g. 'databricks/databricks-claude-sonnet-4-5') or the name of a route.`,
         { param: "model" },
       );
     }

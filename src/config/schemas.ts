@@ -86,6 +86,32 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/** A beta name as Anthropic spells them, or a prefix of one ending in `*` (`context-management-*`). */
+const BetaPattern = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._-]{1,100}\*?$/,
+    "a beta name such as 'context-management-2025-06-27', or a prefix ending in '*'",
+  );
+
+/** A body field by name, or a dotted path into an object field (`cache_control.scope`). */
+const FieldPath = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_$-]{1,64}(\.[A-Za-z0-9_$-]{1,64}){0,7}$/,
+    "a field name or a dotted path such as 'cache_control.scope'",
+  );
+
+/**
+ * Request shaping for passthrough calls, for upstreams that reject newer client features: betas to
+ * remove from `anthropic-beta`, and body fields to remove wherever they occur (the body, its messages and
+ * their content blocks, system blocks, tools).
+ */
+export const PassthroughShaping = z.strictObject({
+  removeBetas: z.array(BetaPattern).max(64).optional(),
+  removeFields: z.array(FieldPath).max(64).optional(),
+});
+
 export const Provider = z.strictObject({
   format: z.enum(["openai", "anthropic"]),
   baseUrl: UpstreamUrl,
@@ -105,6 +131,7 @@ export const Provider = z.strictObject({
   defaultMaxTokens: z.number().int().positive().max(1_000_000).optional(),
   /** A global cap on everything sent to this provider, across all keys and teams. */
   limits: Limits.optional(),
+  passthrough: PassthroughShaping.optional(),
 });
 export type Provider = z.infer<typeof Provider>;
 

@@ -6,7 +6,7 @@ import { anthropicSseToOpenAiSse, messageToChatCompletion } from "../formats/tra
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
-import { messagesBodyFor, openAiPassthroughPlan } from "../routing/plans";
+import { messagesTranslation, openAiPassthroughPlan } from "../routing/plans";
 
 export const chat = new Hono<AppEnv>();
 
@@ -21,13 +21,15 @@ chat.post("/chat/completions", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: promptChars(req.messages),
+      promptChars: promptChars(raw.messages),
     };
 
     if (target.provider.format === "anthropic") {
+      const translated = messagesTranslation(target, raw);
       return {
         path: "/v1/messages",
-        body: messagesBodyFor(target, raw),
+        body: translated.body,
+        dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayTranslatedJson(

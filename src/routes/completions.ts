@@ -14,7 +14,7 @@ import { fromAnthropicUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
-import { messagesBodyFor, openAiPassthroughPlan } from "../routing/plans";
+import { messagesTranslation, openAiPassthroughPlan } from "../routing/plans";
 
 /**
  * `POST /v1/completions` (legacy text completions). To openai providers: passthrough, as chat is (only
@@ -35,15 +35,17 @@ completions.post("/completions", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: completionPromptChars(req.prompt),
+      promptChars: completionPromptChars(raw.prompt),
     };
 
     if (target.provider.format === "anthropic") {
       const asChat = completionRequestToChat({ ...raw, model: target.model });
       if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
+      const translated = messagesTranslation(target, asChat.value);
       return {
         path: "/v1/messages",
-        body: messagesBodyFor(target, asChat.value),
+        body: translated.body,
+        dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayJson(c, res, info, (text) => {

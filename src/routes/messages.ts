@@ -16,6 +16,7 @@ import { estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
+import { passthroughShaping } from "../upstream/passthrough-shaping";
 
 /** Anthropic Messages (`/v1/messages`), for the Anthropic SDK and Claude Code. Errors are Anthropic-shaped. */
 export const messages = new Hono<AppEnv>();
@@ -42,6 +43,7 @@ messages.post("/messages", async (c) => {
       return {
         path: "/v1/chat/completions",
         body: body,
+        dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayTranslatedJson(
@@ -59,11 +61,13 @@ messages.post("/messages", async (c) => {
       };
     }
 
-    // Same format: passthrough, only `model` rewritten; anthropic-version and anthropic-beta travel with the
-    // client's other headers.
+    // Same format: passthrough, only `model` rewritten (and what the provider's shaping removes);
+    // anthropic-version and anthropic-beta travel with the client's other headers.
+    const shaped = passthroughShaping(target.provider, { ...raw, model: target.model });
     return {
       path: "/v1/messages",
-      body: { ...raw, model: target.model },
+      body: shaped.body,
+      editHeaders: shaped.editHeaders,
       respond: (res) => {
         if (!streaming || !res.body) {
           return relayJson(c, res, info, (text) => ({
@@ -79,22 +83,38 @@ messages.post("/messages", async (c) => {
 });
 
 /**
+ * Upstream statuses that mean "no count_tokens here": Anthropic-compatible servers that implement only
+ * /v1/messages answer these, and an estimate is more use to Claude Code than an error.
+ */
+const COUNT_TOKENS_MISSING = [404, 405, 501] as const;
+
+/**
  * Claude Code calls this before large requests. Anthropic providers answer it themselves; for OpenAI
- * providers there is no such endpoint, so the gateway estimates (about four characters a token) and says so
- * in `x-bricklane-estimated`.
+ * providers there is no such endpoint, and some Anthropic-compatible upstreams lack it, so the gateway
+ * estimates (about four characters a token) and says so in `x-bricklane-estimated`.
  */
 messages.post("/messages/count_tokens", async (c) => {
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(CountTokensEnvelope, raw);
+  const estimate = () =>
+    c.json({ input_tokens: estimateTokens(messagesPromptChars(raw)) }, 200, {
+      "x-bricklane-estimated": "true",
+    });
   return dispatch(c, req.model, "count_tokens", (target) => {
-    if (target.provider.format === "openai") {
-      const estimate = { input_tokens: estimateTokens(messagesPromptChars(raw)) };
-      return { answer: () => c.json(estimate, 200, { "x-bricklane-estimated": "true" }) };
-    }
+    if (target.provider.format === "openai") return { answer: estimate };
+    const shaped = passthroughShaping(target.provider, { ...raw, model: target.model });
     return {
       path: "/v1/messages/count_tokens",
-      body: { ...raw, model: target.model },
-      respond: async (res) => c.body(await res.text(), 200, { "content-type": "application/json" }),
+      body: shaped.body,
+      editHeaders: shaped.editHeaders,
+      acceptStatuses: COUNT_TOKENS_MISSING,
+      respond: async (res) => {
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => {});
+          return estimate();
+        }
+        return c.body(await res.text(), 200, { "content-type": "application/json" });
+      },
     };
   });
 });

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { cacheGet, cacheSet } from "../config/cache";
-import { modelAllowed, routeAllowed } from "../config/resolve";
-import type { KeyRecord, Provider } from "../config/schemas";
+import { modelAllowed, routeAllowed, splitModel } from "../config/resolve";
+import type { KeyRecord, Provider, Route } from "../config/schemas";
 import { providers, routes } from "../config/store";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
@@ -55,12 +55,34 @@ async function candidateProviders(env: CloudflareBindings, key: KeyRecord): Prom
   return (await providers.list(env)).filter((p) => wanted(p.name));
 }
 
-/** Named routes (model aliases) the key may use; they come first. */
+/** Whether some destination or fallback of the route is on a provider the key may use. */
+function routeUsable(key: KeyRecord, route: Route): boolean {
+  const providerNames = [...route.destinations, ...(route.fallbacks ?? [])].map((d) => d.provider);
+  return !key.providers || providerNames.some((name) => key.providers?.includes(name));
+}
+
+/** Named routes (model aliases) the key may use, by name and through at least one destination; first. */
 async function routeModels(env: CloudflareBindings, key: KeyRecord): Promise<ListedModel[]> {
   const all = await routes.list(env);
   return all
-    .filter(({ name }) => routeAllowed(key, name))
+    .filter(({ name, route }) => routeAllowed(key, name) && routeUsable(key, route))
     .map(({ name }) => ({ id: name, created: 0, ownedBy: "bricklane-route" }));
+}
+
+/**
+ * A model asked for by id that no list names, on a provider that keeps no list at all (neither `models`
+ * nor `listModelsUrl`): it is whatever the upstream serves, so any model the key may use is answered.
+ */
+async function unlistedModel(
+  env: CloudflareBindings,
+  key: KeyRecord,
+  id: string,
+): Promise<ListedModel | null> {
+  const split = splitModel(id);
+  if (!split || !modelAllowed(key, split.providerName, split.model)) return null;
+  const provider = await providers.get(env, split.providerName);
+  if (!provider || provider.models || provider.listModelsUrl) return null;
+  return { id, created: 0, ownedBy: split.providerName };
 }
 
 /** One page of the provider's Unity Catalog listing, authenticated with the provider's own secret. */
@@ -184,7 +206,7 @@ models.get("/models/:id{.+}", async (c) => {
   const anthropic = wantsAnthropic(c);
   const id = c.req.param("id");
   const { models: listed, failed } = await listFor(c);
-  const found = listed.find((m) => m.id === id);
+  const found = listed.find((m) => m.id === id) ?? (await unlistedModel(c.env, c.get("key"), id));
   if (!found) {
     throw new GatewayError("not_found", 404, `The model '${id}' does not exist or this key may not use it.`, {
       param: "model",

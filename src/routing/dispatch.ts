@@ -10,7 +10,9 @@ import { DEFAULT_BACKOFF, attemptOrder, backoffMs } from "./plan";
 /**
  * What a route handler does with a target: the upstream path and body, and how to answer from the
  * upstream's response; or, for a target the gateway answers itself (an estimate), just the answer.
- * `dropped` names capabilities the translation for this target had to leave out (x-bricklane-dropped).
+ * `dropped` names capabilities the translation for this target had to leave out (x-bricklane-dropped);
+ * `editHeaders` adjusts the upstream request's headers (a provider's passthrough shaping);
+ * `acceptStatuses` are error statuses `respond` handles itself instead of their becoming an error.
  */
 export type Plan =
   | {
@@ -18,8 +20,16 @@ export type Plan =
       body: unknown;
       respond: (res: Response) => Response | Promise<Response>;
       dropped?: readonly string[];
+      editHeaders?: ((headers: Headers) => void) | undefined;
+      acceptStatuses?: readonly number[];
     }
   | { answer: () => Response };
+
+type Sent = Exclude<Plan, { answer: () => Response }>;
+
+function upstreamOptions(p: Sent) {
+  return { editHeaders: p.editHeaders, acceptStatuses: p.acceptStatuses };
+}
 
 function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
   c.header("x-bricklane-provider", target.providerName);
@@ -67,7 +77,7 @@ export async function dispatch(
     const p = plan(resolved.target);
     if ("answer" in p) return p.answer();
     served(c, resolved.target, 1, p);
-    return p.respond(await callUpstream(c, resolved.target, p.path, p.body));
+    return p.respond(await callUpstream(c, resolved.target, p.path, p.body, upstreamOptions(p)));
   }
   return dispatchRoute(c, resolved.name, resolved.route, requestType, plan);
 }
@@ -124,6 +134,7 @@ async function dispatchRoute(
           remaining,
         );
         const res = await callUpstream(c, target, p.path, p.body, {
+          ...upstreamOptions(p),
           timeoutMs: Math.max(1, Math.floor(timeout)),
         });
         cooldowns?.success(dest);

@@ -7,6 +7,7 @@ import type { FrameObserver } from "../formats/passthrough";
 import { chatRequestToMessages, type AntMessagesRequestOut } from "../formats/translate";
 import { usageOfJson } from "../formats/usage";
 import { relayJson, relayPassthroughSse, type CallInfo } from "../http/relay";
+import { passthroughShaping } from "../upstream/passthrough-shaping";
 import type { Plan } from "./dispatch";
 
 /**
@@ -15,9 +16,9 @@ import type { Plan } from "./dispatch";
  */
 
 /**
- * Same format: only `model` changes; unknown fields go on as they came (invariant 1). Streams always ask
- * for usage, so tokens are counted even when the client did not ask (invariant 6), and the usage chunk
- * the client did not ask for is taken out again.
+ * Same format: only `model` changes (and what the provider's passthrough shaping removes); unknown fields,
+ * roles and part types go on as they came. Streams always ask for usage, so tokens are counted even when
+ * the client did not ask, and the usage chunk the client did not ask for is taken out again.
  */
 export function openAiPassthroughPlan(
   c: Context<AppEnv>,
@@ -32,12 +33,15 @@ export function openAiPassthroughPlan(
   },
 ): Plan {
   const clientAskedUsage = opts.streamOptions?.include_usage === true;
-  const body: Record<string, unknown> = { ...opts.raw, model: opts.target.model };
-  if (opts.streaming && !clientAskedUsage)
+  const shaped = passthroughShaping(opts.target.provider, { ...opts.raw, model: opts.target.model });
+  const body = shaped.body;
+  if (opts.streaming && !clientAskedUsage) {
     body.stream_options = { ...opts.streamOptions, include_usage: true };
+  }
   return {
     path: opts.path,
     body,
+    editHeaders: shaped.editHeaders,
     respond: (res) =>
       !opts.streaming || !res.body
         ? relayJson(c, res, opts.info, (text) => ({
@@ -55,12 +59,25 @@ export function openAiPassthroughPlan(
   };
 }
 
-/** A chat request onto Messages for an anthropic provider, with its max_tokens default; 400 if it cannot be. */
-export function messagesBodyFor(target: Target, chatRequest: unknown): AntMessagesRequestOut {
+/**
+ * A chat request onto Messages for an anthropic provider, with its max_tokens default, and the names of
+ * what the translation dropped; 400 if it cannot be translated.
+ */
+export function messagesTranslation(
+  target: Target,
+  chatRequest: unknown,
+): { body: AntMessagesRequestOut; dropped?: readonly string[] } {
   const translated = chatRequestToMessages(chatRequest, {
     defaultMaxTokens: target.provider.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
     model: target.model,
   });
   if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
-  return translated.value;
+  return translated.dropped
+    ? { body: translated.value, dropped: translated.dropped }
+    : { body: translated.value };
+}
+
+/** The body alone, for callers that do not report what was dropped. */
+export function messagesBodyFor(target: Target, chatRequest: unknown): AntMessagesRequestOut {
+  return messagesTranslation(target, chatRequest).body;
 }

@@ -27,6 +27,7 @@ const UC_MODELS = [
   "databricks-gpt-oss-120b",
   "databricks-gte-large-en",
   "databricks-bge-large-en",
+  "databricks-claude-sonnet-4-5",
 ];
 
 const weather: OpenAI.Responses.FunctionTool = {

@@ -33,6 +33,24 @@ describe("Provider schema", () => {
   });
 });
 
+describe("Provider passthrough shaping", () => {
+  const provider = { ...base, baseUrl: "https://x.example.com" };
+  it.each([
+    [{ removeBetas: ["context-management-2025-06-27", "prompt-caching-scope-*"] }, true],
+    [{ removeFields: ["context_management", "cache_control.scope", "a.b.c"] }, true],
+    [{}, true],
+    [{ removeBetas: ["two words"] }, false],
+    [{ removeBetas: ["*"] }, false],
+    [{ removeBetas: ["a*b"] }, false],
+    [{ removeFields: [".scope"] }, false],
+    [{ removeFields: ["a..b"] }, false],
+    [{ removeFields: ["a.b.c.d.e.f.g.h.i"] }, false],
+    [{ removeFields: ["x"], unknown: 1 }, false],
+  ])("%j → valid %s", (passthrough, ok) => {
+    expect(Provider.safeParse({ ...provider, passthrough }).success).toBe(ok);
+  });
+});
+
 describe("model strings", () => {
   it("splits at the first slash so model names may contain more", () => {
     expect(splitModel("db/org/model-v1")).toEqual({ providerName: "db", model: "org/model-v1" });

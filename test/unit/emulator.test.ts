@@ -335,6 +335,56 @@ describe("emulator: Anthropic messages", () => {
   });
 });
 
+describe("emulator: the strict fault (an upstream older than its clients)", () => {
+  const strict = { "x-emulator-fault": "strict=1" };
+  it.each([
+    [
+      "a context-management beta",
+      { "anthropic-beta": "claude-code-20250219,context-management-2025-06-27" },
+      {},
+    ],
+    ["a prompt-caching-scope beta", { "anthropic-beta": "prompt-caching-scope-2026-01-05" }, {}],
+    ["context_management", {}, { context_management: { edits: [] } }],
+    [
+      "cache_control.scope deep in a tool result",
+      {},
+      {
+        messages: [
+          {
+            role: "user",
+            content: [
+              {
+                type: "tool_result",
+                tool_use_id: "t",
+                content: [{ type: "text", text: "r", cache_control: { type: "ephemeral", scope: "global" } }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  ])("rejects %s with a 400, on messages and count_tokens", async (_n, headers, extra) => {
+    const res = await anthropic(extra, { ...strict, ...headers });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    const count = await post(
+      "/anthropic/v1/messages/count_tokens",
+      { model: "m", messages: [{ role: "user", content: "x" }], ...extra },
+      { ...strict, ...headers },
+    );
+    expect(count.status).toBe(400);
+    expect((await anthropic(extra, headers)).status).toBe(200);
+  });
+
+  it("accepts older betas and cache_control without scope", async () => {
+    const res = await anthropic(
+      { system: [{ type: "text", text: "s", cache_control: { type: "ephemeral", ttl: "1h" } }] },
+      { ...strict, "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14" },
+    );
+    expect(res.status).toBe(200);
+  });
+});
+
 describe("emulator: embeddings and Unity Catalog", () => {
   it("returns deterministic float vectors", async () => {
     const one = (await (
@@ -367,10 +417,10 @@ describe("emulator: embeddings and Unity Catalog", () => {
       pages.push(page);
       token = page.next_page_token;
     } while (token && pages.length < 20);
-    expect(pages.map((p) => p.registered_models.length)).toEqual([3, 0, 3, 1]);
+    expect(pages.map((p) => p.registered_models.length)).toEqual([3, 0, 3, 2]);
     expect(pages[1]!.next_page_token).toBeTruthy();
     const names = pages.flatMap((p) => p.registered_models.map((m) => m.full_name));
-    expect(new Set(names).size).toBe(7);
+    expect(new Set(names).size).toBe(8);
     expect(names.every((n) => n.startsWith("system.ai."))).toBe(true);
   });
 });

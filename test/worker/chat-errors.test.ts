@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { PAT, admin, chat, createKey, putProvider, setup, uniqueName, userMessage } from "./helpers";
+import {
+  PAT,
+  admin,
+  chat,
+  createKey,
+  emulatorRequests,
+  emulatorUrl,
+  putProvider,
+  setup,
+  uniqueName,
+  userMessage,
+} from "./helpers";
 
 type OpenAiError = { error: { message: string; type: string; param: string | null; code: string } };
 
@@ -29,16 +40,49 @@ describe("request errors", () => {
   it.each([
     ["model missing", { messages: userMessage() }, "model"],
     ["model not a string", { model: 42, messages: userMessage() }, "model"],
-    ["messages not an array", { model: "p/m", messages: "hi" }, "messages"],
-    ["messages empty", { model: "p/m", messages: [] }, "messages"],
-    ["a message without role", { model: "p/m", messages: [{ content: "x" }] }, "messages[0].role"],
     ["stream not a boolean", { model: "p/m", messages: userMessage(), stream: "yes" }, "stream"],
-  ])("400 naming the field when %s", async (_n, body, param) => {
+    [
+      "stream_options not an object",
+      { model: "p/m", messages: userMessage(), stream_options: 1 },
+      "stream_options",
+    ],
+  ])("400 naming the field the gateway reads when %s", async (_n, body, param) => {
     const { key } = await setup();
     const err = await expectError(await chat(key, body), 400);
     expect(err.error.param).toBe(param);
     expect(err.error.message).toContain(param);
     expect(err.error.type).toBe("invalid_request_error");
+  });
+
+  it.each([
+    ["messages not an array", { messages: "hi" }, "messages"],
+    ["messages empty", { messages: [] }, "messages"],
+    ["a message without role", { messages: [{ content: "x" }] }, "messages[0].role"],
+  ])(
+    "400 naming the field when %s, where the translation onto Messages reads it",
+    async (_n, extra, param) => {
+      const { key, provider } = await setup({ format: "anthropic", baseUrl: `${emulatorUrl()}/anthropic` });
+      const err = await expectError(await chat(key, { model: `${provider}/m`, ...extra }), 400);
+      expect(err.error.param).toBe(param);
+      expect(err.error.message).toContain(param);
+    },
+  );
+
+  it("leaves messages to the upstream on passthrough: forwarded as sent, its 400 passed on", async () => {
+    const { key, provider } = await setup();
+    const marker = crypto.randomUUID();
+    const odd = {
+      model: `${provider}/m`,
+      messages: [{ content: "no role" }, { role: "critic", content: "x" }],
+    };
+    expect((await chat(key, odd, { "x-trace": marker })).status).toBe(200);
+    const seen = (await emulatorRequests()).find((r) => r.headers["x-trace"] === marker);
+    expect(seen?.body).toEqual({ ...odd, model: "m" });
+    await expectError(
+      await chat(key, { model: `${provider}/m`, messages: [] }),
+      400,
+      /messages must be a non-empty array/,
+    );
   });
 
   it("404 for a model that names no provider", async () => {

@@ -225,14 +225,23 @@ describe("POST /v1/completions: errors", () => {
     );
   });
 
-  it.each([
-    ["prompt missing", { model: "p/m" }, "prompt"],
-    ["stream not a boolean", { model: "p/m", prompt: "x", stream: "yes" }, "stream"],
-  ])("400 naming the field when %s", async (_n, body, param) => {
+  it("400 naming stream when it is not a boolean", async () => {
     const { key } = await setup();
-    const res = await complete(key, body);
+    const res = await complete(key, { model: "p/m", prompt: "x", stream: "yes" });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { param: string } }).error.param).toBe(param);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe("stream");
+  });
+
+  it("a missing prompt: 400 naming it from the translation, forwarded as sent on passthrough", async () => {
+    const translated = await setup(anthropicFormat());
+    const res = await complete(translated.key, { model: `${translated.provider}/m` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe("prompt");
+
+    const { key, provider } = await setup();
+    const marker = crypto.randomUUID();
+    await complete(key, { model: `${provider}/m`, prompt_v2: marker });
+    expect((await upstream(marker))?.body).toEqual({ model: "m", prompt_v2: marker });
   });
 });
 

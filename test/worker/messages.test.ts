@@ -31,20 +31,36 @@ describe("/v1/messages errors, in Anthropic's shape", () => {
     await expectAnthropicError(await messages(key, "{oops"), 400, "invalid_request_error", /not valid JSON/);
   });
 
-  it("400 naming max_tokens when it is missing", async () => {
+  it("400 naming max_tokens when it is missing: the upstream's on passthrough, passed on", async () => {
     const { key, provider } = await setup(anthropicFormat());
     const body = { model: `${provider}/m`, messages: [{ role: "user", content: "x" }] };
     await expectAnthropicError(await messages(key, body), 400, "invalid_request_error", /max_tokens/);
   });
 
-  it("400 for a role Anthropic does not have", async () => {
-    const { key, provider } = await setup(anthropicFormat());
-    const body = base(`${provider}/m`, { messages: [{ role: "system", content: "x" }] });
+  it("400 naming the role when a translation meets a role it does not know", async () => {
+    const { key, provider } = await setup();
+    const body = base(`${provider}/m`, { messages: [{ role: "tool", content: "x" }] });
     await expectAnthropicError(
       await messages(key, body),
       400,
       "invalid_request_error",
       /messages\[0\]\.role/,
+    );
+  });
+
+  it("400 naming model or stream, the fields the gateway itself reads", async () => {
+    const { key } = await setup(anthropicFormat());
+    await expectAnthropicError(
+      await messages(key, { max_tokens: 1, messages: [] }),
+      400,
+      "invalid_request_error",
+      /model/,
+    );
+    await expectAnthropicError(
+      await messages(key, base("p/m", { stream: "yes" })),
+      400,
+      "invalid_request_error",
+      /stream/,
     );
   });
 
@@ -173,6 +189,43 @@ describe("/v1/messages to an anthropic provider: passthrough", () => {
     expect(events.map((e) => e.event)).not.toContain("message_stop");
   });
 
+  it.each([404, 405, 501])(
+    "count_tokens to an upstream without it (%i) falls back to the estimate, marked",
+    async (status) => {
+      const { key, provider } = await setup(anthropicFormat());
+      const body = { model: `${provider}/m`, messages: [{ role: "user", content: "y".repeat(800) }] };
+      const res = await messages(
+        key,
+        body,
+        { "x-emulator-fault": `status=${status}` },
+        "/v1/messages/count_tokens",
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-bricklane-estimated")).toBe("true");
+      expect(await res.json()).toEqual({ input_tokens: 200 });
+    },
+  );
+
+  it.each([
+    [500, 502, "api_error"],
+    [400, 400, "invalid_request_error"],
+    [429, 429, "rate_limit_error"],
+  ])(
+    "count_tokens: an upstream %i is not turned into an estimate (%i %s)",
+    async (upstream, status, type) => {
+      const { key, provider } = await setup(anthropicFormat());
+      const body = { model: `${provider}/m`, messages: [{ role: "user", content: "count" }] };
+      const res = await messages(
+        key,
+        body,
+        { "x-emulator-fault": `status=${upstream}` },
+        "/v1/messages/count_tokens",
+      );
+      expect(res.headers.get("x-bricklane-estimated")).toBeNull();
+      await expectAnthropicError(res, status, type);
+    },
+  );
+
   it("forwards count_tokens", async () => {
     const { key, provider } = await setup(anthropicFormat());
     const body = {
@@ -249,6 +302,36 @@ describe("/v1/messages to an openai provider: translation", () => {
       const d = e.data.delta as { text?: string; partial_json?: string };
       expect((d.text ?? d.partial_json ?? "").length).toBeGreaterThan(0);
     }
+  });
+
+  it("drops server tools and MCP servers, naming them in x-bricklane-dropped; maps the rest", async () => {
+    const { key, provider } = await setup();
+    const marker = crypto.randomUUID();
+    const tools = [
+      { name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } },
+      { type: "web_search_20250305", name: "web_search", max_uses: 2 },
+      { type: "bash_20250124", name: "bash" },
+    ];
+    const body = base(`${provider}/m`, {
+      tools,
+      mcp_servers: [{ type: "url", url: "https://mcp.example.com/sse", name: "docs" }],
+      thinking: { type: "enabled", budget_tokens: 2048 },
+    });
+    const res = await messages(key, body, { "x-trace": marker });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-bricklane-dropped")).toBe("mcp_servers, web_search_20250305");
+    const seen = (await emulatorRequests()).find((r) => r.headers["x-trace"] === marker);
+    const sent = seen?.body as { tools: { function: { name: string } }[]; reasoning_effort: string };
+    expect(sent.tools.map((t) => t.function.name)).toEqual(["get_weather", "bash"]);
+    expect(sent.reasoning_effort).toBe("low");
+    expect(JSON.stringify(sent)).not.toContain("mcp");
+  });
+
+  it("says nothing in x-bricklane-dropped when nothing was dropped", async () => {
+    const { key, provider } = await setup();
+    const res = await messages(key, base(`${provider}/m`, { context_management: { edits: [] } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.has("x-bricklane-dropped")).toBe(false);
   });
 
   it("estimates count_tokens and says so", async () => {

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PAT, createKey, emulatorUrl, putProvider, uniqueName, type Json } from "./helpers";
+import { PAT, admin, createKey, emulatorUrl, putProvider, uniqueName, type Json } from "./helpers";
 
 /** GET /v1/models: providers' static models and Unity Catalog models, filtered by the key, cached. */
 
@@ -12,6 +12,7 @@ const UC_MODELS = [
   "databricks-gpt-oss-120b",
   "databricks-gte-large-en",
   "databricks-bge-large-en",
+  "databricks-claude-sonnet-4-5",
 ];
 
 type Recorded = { path: string; query: Record<string, string>; headers: Record<string, string> };
@@ -26,6 +27,13 @@ function listModels(key: string | null, headers: Record<string, string> = {}, pa
   return SELF.fetch(`http://gateway.test${path}`, {
     headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
   });
+}
+
+/** A provider with a static model list, so it answers only the models it lists. */
+async function uniqueProviderWithList(): Promise<string> {
+  const name = uniqueName("listed");
+  await putProvider(name, { models: ["listed-model"] });
+  return name;
 }
 
 type OpenAiList = {
@@ -187,6 +195,58 @@ describe("GET /v1/models", () => {
     const anthropic = await listModels(key, { "anthropic-version": "2023-06-01" }, `/v1/models/${name}/nope`);
     expect(anthropic.status).toBe(404);
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
+  });
+
+  it("answers a model by id on a provider that keeps no list, for a key that may use it", async () => {
+    const name = uniqueName("bare");
+    await putProvider(name);
+    const listed = await uniqueProviderWithList();
+    const { key } = await createKey({ providers: [name, listed] });
+    const res = await listModels(key, {}, `/v1/models/${name}/databricks-claude-sonnet-4-5`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      id: `${name}/databricks-claude-sonnet-4-5`,
+      object: "model",
+      created: 0,
+      owned_by: name,
+    });
+    const anthropic = await listModels(
+      key,
+      { "anthropic-version": "2023-06-01" },
+      `/v1/models/${name}/any/model`,
+    );
+    expect(await anthropic.json()).toMatchObject({ type: "model", id: `${name}/any/model` });
+
+    // A provider with a list answers only what it lists; an unknown provider or a model outside the
+    // key's allowlist is not found either.
+    expect((await listModels(key, {}, `/v1/models/${listed}/unlisted`)).status).toBe(404);
+    expect((await listModels(key, {}, `/v1/models/${uniqueName("none")}/m`)).status).toBe(404);
+    const narrow = await createKey({ models: [`${name}/only-this`] });
+    expect((await listModels(narrow.key, {}, `/v1/models/${name}/only-this`)).status).toBe(200);
+    expect((await listModels(narrow.key, {}, `/v1/models/${name}/other`)).status).toBe(404);
+  });
+
+  it("lists a route only when the key may use one of its destinations or fallbacks", async () => {
+    const [mine, theirs, fallback] = [uniqueName("mine"), uniqueName("theirs"), uniqueName("fb")];
+    for (const name of [mine, theirs, fallback]) await putProvider(name);
+    const [onTheirs, onMine, viaFallback] = [uniqueName("r"), uniqueName("r"), uniqueName("r")];
+    const route = (dest: string, fallbacks: string[] = []) => ({
+      destinations: [{ provider: dest, model: "m" }],
+      fallbacks: fallbacks.map((provider) => ({ provider, model: "m" })),
+    });
+    expect((await admin("PUT", `/routes/${onTheirs}`, route(theirs))).status).toBe(200);
+    expect((await admin("PUT", `/routes/${onMine}`, route(mine))).status).toBe(200);
+    expect((await admin("PUT", `/routes/${viaFallback}`, route(theirs, [fallback]))).status).toBe(200);
+
+    const { key } = await createKey({ providers: [mine, fallback] });
+    const ids = ((await (await listModels(key)).json()) as OpenAiList).data.map((m) => m.id);
+    expect(ids).toContain(onMine);
+    expect(ids).toContain(viaFallback);
+    expect(ids).not.toContain(onTheirs);
+
+    const everyone = await createKey();
+    const all = ((await (await listModels(everyone.key)).json()) as OpenAiList).data.map((m) => m.id);
+    expect(all).toEqual(expect.arrayContaining([onMine, viaFallback, onTheirs]));
   });
 
   it("needs a key", async () => {

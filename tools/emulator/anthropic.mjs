@@ -117,13 +117,47 @@ function invalid(body, needsMaxTokens) {
   return null;
 }
 
+/** Betas a strict upstream does not know (newer than it). */
+const STRICT_UNKNOWN_BETAS = [/^context-management-/, /^prompt-caching-scope-/];
+
+/**
+ * What a strict upstream (fault `strict`) rejects, as Databricks' and some proxies' validation does with
+ * features newer than they are; null when there is nothing.
+ * @param {Record<string, unknown>} body
+ * @param {import("node:http").IncomingHttpHeaders | undefined} headers
+ * @returns {string | null}
+ */
+export function strictProblem(body, headers) {
+  const betas = String(headers?.["anthropic-beta"] ?? "")
+    .split(",")
+    .map((b) => b.trim());
+  const unknown = betas.filter((b) => STRICT_UNKNOWN_BETAS.some((re) => re.test(b)));
+  if (unknown.length > 0)
+    return `Unexpected value(s) \`${unknown.join(", ")}\` for the \`anthropic-beta\` header`;
+  if (body.context_management !== undefined) return "context_management: Extra inputs are not permitted";
+  /** @type {unknown[]} */
+  const stack = [body];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const item of v) stack.push(item);
+    else if (isObject(v)) {
+      if (isObject(v.cache_control) && "scope" in v.cache_control) {
+        return "cache_control.scope: Extra inputs are not permitted";
+      }
+      for (const item of Object.values(v)) stack.push(item);
+    }
+  }
+  return null;
+}
+
 /**
  * POST /anthropic/v1/messages
  * @param {HandlerContext} ctx
  */
 export async function messages(ctx) {
   const { res, body, fault, signal } = ctx;
-  const problem = invalid(body, true);
+  const problem =
+    invalid(body, true) ?? (fault.strict && isObject(body) ? strictProblem(body, ctx.headers) : null);
   if (problem !== null || !isObject(body)) {
     return sendJson(res, 400, anthropicError(400, problem ?? "invalid request"));
   }
@@ -219,8 +253,9 @@ export async function messages(ctx) {
  * @param {HandlerContext} ctx
  */
 export async function countTokens(ctx) {
-  const { res, body } = ctx;
-  const problem = invalid(body, false);
+  const { res, body, fault } = ctx;
+  const problem =
+    invalid(body, false) ?? (fault.strict && isObject(body) ? strictProblem(body, ctx.headers) : null);
   if (problem !== null || !isObject(body)) {
     return sendJson(res, 400, anthropicError(400, problem ?? "invalid request"));
   }

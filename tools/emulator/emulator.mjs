@@ -168,7 +168,7 @@ export async function startEmulator({
     if (!parsed.ok) return sendJson(res, 400, errorBody(format, 400, "emulator: malformed JSON body"));
 
     seq++;
-    await route.handler({ res, body, fault, signal, seq, url });
+    await route.handler({ res, body, fault, signal, seq, url, headers: req.headers });
   }
 
   const server = createServer((req, res) => {

@@ -19,6 +19,9 @@
  * @property {boolean} [no_usage] omit usage everywhere
  * @property {boolean} [echo_auth] with `status`: the error message repeats the request's Authorization
  *   header, as a careless upstream might (tests check the gateway never lets it through)
+ * @property {boolean} [strict] Anthropic endpoints: answer 400, as an upstream that does not know them
+ *   would, to newer client features: the betas `context-management-*` and `prompt-caching-scope-*`, a
+ *   top-level `context_management`, and `scope` in any `cache_control`
  */
 
 /** Keys whose value is a non-negative integer. */
@@ -34,7 +37,7 @@ const INTEGER_KEYS = /** @type {const} */ ([
   "tool_calls",
 ]);
 /** Keys whose value is a flag (1/0, true/false). */
-const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage", "echo_auth"]);
+const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage", "echo_auth", "strict"]);
 
 export class FaultError extends Error {}
 

@@ -28,6 +28,7 @@ import { dataFrame, sseWriter } from "./sse.mjs";
  * @property {AbortSignal} signal aborts when the client goes away
  * @property {number} seq per-emulator request number (ids are derived from it)
  * @property {URL} url
+ * @property {import("node:http").IncomingHttpHeaders} [headers] the request's headers
  */
 
 /** @type {Record<number, [string, string | null]>} */

@@ -22,6 +22,7 @@ export const MODELS = [
   "databricks-gpt-oss-120b",
   "databricks-gte-large-en",
   "databricks-bge-large-en",
+  "databricks-claude-sonnet-4-5",
 ].map((name, i) => ({
   name,
   catalog_name: "system",

@@ -1,30 +1,19 @@
 import { z } from "zod";
+import { textChars } from "../text-chars";
 
 /**
- * What the gateway itself reads from a chat completions request. Loose on purpose: every other field is
- * forwarded untouched (Databricks and others accept extras), so only these are checked.
+ * What the gateway itself reads from a chat completions request: the model it routes on, whether to
+ * stream, and `stream_options` (it asks for usage on streams). Everything else, messages included, goes
+ * upstream as sent on passthrough; translation reads the rest with its own schemas.
  */
 export const ChatRequestEnvelope = z.looseObject({
   model: z.string().min(1),
-  messages: z.array(z.looseObject({ role: z.string().min(1) })).min(1),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 });
 export type ChatRequestEnvelope = z.infer<typeof ChatRequestEnvelope>;
 
-/** Characters of text in the messages, for the token estimate when an upstream reports no usage. */
-export function promptChars(messages: ReadonlyArray<Record<string, unknown>>): number {
-  let chars = 0;
-  for (const m of messages) {
-    const content = m.content;
-    if (typeof content === "string") chars += content.length;
-    else if (Array.isArray(content)) {
-      for (const part of content) {
-        if (typeof part === "object" && part !== null && "text" in part && typeof part.text === "string") {
-          chars += part.text.length;
-        }
-      }
-    }
-  }
-  return chars;
+/** Characters of message text, for the token estimate when an upstream reports no usage; any shape. */
+export function promptChars(messages: unknown): number {
+  return textChars(messages, ["content", "text"]);
 }

@@ -11,17 +11,21 @@ import type { OaiChatCompletionOut, Result, StreamUsage } from "../translate";
  * which goes through the Chat Completions translators.
  */
 
+/**
+ * What the gateway itself reads from a text completions request; `prompt` is forwarded as sent on
+ * passthrough and read by the translation onto Messages.
+ */
 export const CompletionsRequestEnvelope = z.looseObject({
   model: z.string().min(1),
-  prompt: z.union([z.string(), z.array(z.unknown()).min(1)]),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 });
 export type CompletionsRequestEnvelope = z.infer<typeof CompletionsRequestEnvelope>;
 
 /** Characters of prompt text (token-id prompts count one per id), for the estimate without usage. */
-export function completionPromptChars(prompt: CompletionsRequestEnvelope["prompt"]): number {
+export function completionPromptChars(prompt: unknown): number {
   if (typeof prompt === "string") return prompt.length;
+  if (!Array.isArray(prompt)) return 0;
   let chars = 0;
   for (const p of prompt) {
     if (typeof p === "string") chars += p.length;

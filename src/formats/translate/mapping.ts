@@ -1,11 +1,14 @@
 import type { z } from "zod";
 import type {
+  AntOutputConfig,
+  AntThinking,
   AntUsageIn,
   AntUsageOut,
   FinishReason,
   OaiUsage,
   OaiResponsePart,
   OaiUsageIn,
+  ReasoningEffort,
   Result,
   StopReason,
   StreamUsage,
@@ -130,6 +133,90 @@ export function parseToolArguments(args: string | null | undefined): Record<stri
 export function anthropicToolId(id: string): string {
   const clean = id.replace(/[^a-zA-Z0-9_-]/g, "_");
   return clean === "" ? "toolu_empty" : clean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Thinking and effort
+
+const EFFORT_LEVELS: Record<string, ReasoningEffort> = {
+  minimal: "low",
+  low: "low",
+  medium: "medium",
+  high: "high",
+  xhigh: "high",
+  max: "high",
+};
+
+/**
+ * Anthropic's `output_config.effort` and `thinking` as OpenAI's `reasoning_effort`. Only low, medium and
+ * high are sent: they are the levels every OpenAI-compatible reasoning model takes (gpt-oss on Databricks
+ * included), so Anthropic's `xhigh` and `max` become `high`. Without an effort, a thinking budget picks the
+ * level (below 4096 tokens low, below 16384 medium, else high); adaptive or disabled thinking sends
+ * nothing, leaving the model's default.
+ */
+export function reasoningEffortFor(
+  thinking: AntThinking | null | undefined,
+  outputConfig: AntOutputConfig | null | undefined,
+): ReasoningEffort | undefined {
+  const effort = outputConfig?.effort;
+  if (effort != null && Object.hasOwn(EFFORT_LEVELS, effort)) return EFFORT_LEVELS[effort];
+  if (thinking?.type !== "enabled" || thinking.budget_tokens == null) return undefined;
+  if (thinking.budget_tokens < 4096) return "low";
+  return thinking.budget_tokens < 16384 ? "medium" : "high";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Anthropic's client tools with a built-in schema
+
+const BASH_PARAMETERS = {
+  type: "object",
+  properties: {
+    command: { type: "string", description: "The bash command to run." },
+    restart: { type: "boolean", description: "Restart the shell session instead of running a command." },
+  },
+};
+
+function textEditorParameters(withUndo: boolean) {
+  const commands = ["view", "create", "str_replace", "insert", ...(withUndo ? ["undo_edit"] : [])];
+  return {
+    type: "object",
+    properties: {
+      command: { type: "string", enum: commands },
+      path: { type: "string", description: "Absolute path of the file or directory." },
+      file_text: { type: "string", description: "create: the new file's content." },
+      old_str: { type: "string", description: "str_replace: the exact text to replace." },
+      new_str: { type: "string", description: "str_replace: the replacement; insert: the text to insert." },
+      insert_line: { type: "integer", description: "insert: the line after which to insert." },
+      view_range: {
+        type: "array",
+        items: { type: "integer" },
+        description: "view: first and last line to show (-1 for the end).",
+      },
+    },
+    required: ["command", "path"],
+  };
+}
+
+/**
+ * Anthropic's bash and text editor tools are run by the client, like any function tool; only their schema
+ * is built into the model. Sent to an OpenAI-format model as function tools with that schema spelled
+ * out, the client keeps receiving the same calls. Other typed tools (computer use, memory, server tools)
+ * have no such stand-in.
+ */
+export function builtInClientTool(
+  type: string,
+): { description: string; parameters: Record<string, unknown> } | null {
+  if (/^bash_\d{8}$/.test(type)) {
+    return { description: "Run a command in a persistent bash shell.", parameters: BASH_PARAMETERS };
+  }
+  const editor = /^text_editor_(\d{8})$/.exec(type);
+  if (editor) {
+    return {
+      description: "View, create and edit text files.",
+      parameters: textEditorParameters((editor[1] ?? "") < "20250429"),
+    };
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -19,11 +19,16 @@ export interface ChatRequestToMessagesOptions {
 }
 
 /**
- * OpenAI Chat Completions request → Anthropic Messages request.
+ * OpenAI Chat Completions request → Anthropic Messages request. The rules per field are in this folder's
+ * README: fields without an Anthropic counterpart that only tune the answer (seed, penalties,
+ * reasoning_effort, OpenAI `metadata`, stream_options, ...) are dropped; what takes a capability away (a
+ * JSON `response_format`, web search, audio output, tools that are not functions, content part types this
+ * translator does not know) is dropped and named in the result's `dropped`; fields whose meaning cannot
+ * be honoured (n > 1, logprobs, audio input, file ids) are rejected with a message naming the field.
  *
- * Fields without an Anthropic counterpart that only tune the answer (seed, penalties, response_format,
- * reasoning_effort, OpenAI `metadata`, stream_options, ...) are dropped; fields whose meaning cannot be
- * honoured (n > 1, logprobs, audio input, file ids) are rejected with a message naming the field.
+ * System and developer messages become the top-level system prompt, in order, wherever they stand: every
+ * Anthropic-format upstream takes that, while a system message inside the conversation needs a beta
+ * (mid-conversation-system-2026-04-07) that Databricks and other Anthropic-compatible servers may not know.
  */
 export function chatRequestToMessages(
   input: unknown,
@@ -42,10 +47,11 @@ export function chatRequestToMessages(
     return fail("top_logprobs is not supported by Anthropic-format providers", "top_logprobs");
   }
 
+  const dropped: string[] = [];
   const system: { type: "text"; text: string }[] = [];
   const turns: AntMessageOut[] = [];
   for (const [i, message] of req.messages.entries()) {
-    const converted = convertMessage(message, `messages[${i}]`);
+    const converted = convertMessage(message, `messages[${i}]`, dropped);
     if (!converted.ok) return converted;
     if (converted.value.system) system.push(...converted.value.system);
     if (converted.value.turn) addTurn(turns, converted.value.turn);
@@ -69,20 +75,34 @@ export function chatRequestToMessages(
   if (stops.length > 0) out.stop_sequences = stops;
   if (req.stream != null) out.stream = req.stream;
   if (req.user != null && req.user !== "") out.metadata = { user_id: req.user };
+  // A plain-text format is what Anthropic answers anyway; a JSON guarantee is a capability it lacks here.
+  if (req.response_format != null && req.response_format.type !== "text") dropped.push("response_format");
+  if (req.web_search_options != null) dropped.push("web_search_options");
+  if (req.audio != null) dropped.push("audio");
 
-  if (req.tools && req.tools.length > 0) {
-    out.tools = req.tools.map((tool) => {
-      const t: NonNullable<AntMessagesRequestOut["tools"]>[number] = {
-        name: tool.function.name,
-        input_schema: tool.function.parameters ?? { type: "object", properties: {} },
-      };
-      if (tool.function.description != null) t.description = tool.function.description;
-      return t;
-    });
-    const choice = toolChoice(req.tool_choice, req.parallel_tool_calls === false);
-    if (choice) out.tool_choice = choice;
+  const tools: NonNullable<AntMessagesRequestOut["tools"]> = [];
+  for (const [i, tool] of (req.tools ?? []).entries()) {
+    if (tool.type !== "function") {
+      dropped.push(tool.type);
+      continue;
+    }
+    if (!tool.function) return fail("a function tool needs its 'function'", `tools[${i}].function`);
+    const t: (typeof tools)[number] = {
+      name: tool.function.name,
+      input_schema: tool.function.parameters ?? { type: "object", properties: {} },
+    };
+    if (tool.function.description != null) t.description = tool.function.description;
+    tools.push(t);
   }
-  return { ok: true, value: out };
+  if (tools.length > 0) {
+    out.tools = tools;
+    const choice = toolChoice(req.tool_choice, req.parallel_tool_calls === false);
+    // A choice naming a dropped tool goes with it: the tool is already reported.
+    if (choice && (choice.type !== "tool" || tools.some((t) => t.name === choice.name))) {
+      out.tool_choice = choice;
+    }
+  }
+  return dropped.length > 0 ? { ok: true, value: out, dropped } : { ok: true, value: out };
 }
 
 function toolChoice(
@@ -120,7 +140,7 @@ function textBlocks(content: string | { text: string }[]): { type: "text"; text:
   return texts.filter((t) => t !== "").map((text) => ({ type: "text", text }));
 }
 
-function convertMessage(message: OaiMessageIn, path: string): Result<Converted> {
+function convertMessage(message: OaiMessageIn, path: string, dropped: string[]): Result<Converted> {
   switch (message.role) {
     case "system":
     case "developer":
@@ -131,6 +151,10 @@ function convertMessage(message: OaiMessageIn, path: string): Result<Converted> 
       }
       const content: AntContentBlockOut[] = [];
       for (const [j, part] of message.content.entries()) {
+        if (part.type === "unknown") {
+          dropped.push(part.name);
+          continue;
+        }
         const block = userPart(part, `${path}.content[${j}]`);
         if (!block.ok) return block;
         if (block.value) content.push(block.value);
@@ -141,6 +165,10 @@ function convertMessage(message: OaiMessageIn, path: string): Result<Converted> 
       const content: AntContentBlockOut[] = [];
       const parts = message.content ?? [];
       for (const part of typeof parts === "string" ? [{ type: "text" as const, text: parts }] : parts) {
+        if (part.type === "unknown") {
+          dropped.push(part.name);
+          continue;
+        }
         const text = part.type === "text" ? part.text : part.refusal;
         if (text !== "") content.push({ type: "text", text });
       }
@@ -176,7 +204,10 @@ function convertMessage(message: OaiMessageIn, path: string): Result<Converted> 
   }
 }
 
-function userPart(part: OaiUserPartIn, path: string): Result<AntContentBlockOut | null> {
+function userPart(
+  part: Exclude<OaiUserPartIn, { type: "unknown" }>,
+  path: string,
+): Result<AntContentBlockOut | null> {
   switch (part.type) {
     case "text":
       return { ok: true, value: part.text === "" ? null : { type: "text", text: part.text } };

@@ -66,6 +66,28 @@ function unknownTagsToOther(known: readonly string[]) {
       : value;
 }
 
+/**
+ * Stands in for a request part or block whose `type` a translator does not know: the rule is to drop it and
+ * name it in `x-bricklane-dropped`, so the original type travels along.
+ */
+const Unknown = z.object({ type: z.literal("unknown"), name: z.string() });
+export type UnknownPart = z.infer<typeof Unknown>;
+
+/**
+ * Like `unknownTagsToOther`, for requests: an object with a string `type` outside `known` becomes
+ * `{type: "unknown", name: <its type>}`, which a discriminated union then accepts.
+ */
+function unknownTagsToUnknown(known: readonly string[]) {
+  return (value: unknown): unknown =>
+    typeof value === "object" &&
+    value !== null &&
+    "type" in value &&
+    typeof value.type === "string" &&
+    !known.includes(value.type)
+      ? { type: "unknown", name: value.type }
+      : value;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // OpenAI Chat Completions: request
 
@@ -85,8 +107,14 @@ const OaiFilePart = z.looseObject({
 });
 const OaiRefusalPart = z.looseObject({ type: z.literal("refusal"), refusal: z.string() });
 
-const OaiUserPart = z.discriminatedUnion("type", [OaiTextPart, OaiImagePart, OaiAudioPart, OaiFilePart]);
-const OaiAssistantPart = z.discriminatedUnion("type", [OaiTextPart, OaiRefusalPart]);
+const OaiUserPart = z.preprocess(
+  unknownTagsToUnknown(["text", "image_url", "input_audio", "file"]),
+  z.discriminatedUnion("type", [OaiTextPart, OaiImagePart, OaiAudioPart, OaiFilePart, Unknown]),
+);
+const OaiAssistantPart = z.preprocess(
+  unknownTagsToUnknown(["text", "refusal"]),
+  z.discriminatedUnion("type", [OaiTextPart, OaiRefusalPart, Unknown]),
+);
 const OaiTextContent = z.union([z.string(), z.array(OaiTextPart)]);
 
 const OaiToolCall = z.looseObject({
@@ -109,13 +137,16 @@ const OaiMessage = z.discriminatedUnion("role", [
   z.looseObject({ role: z.literal("function") }),
 ]);
 
+/** Function tools are translated; any other type (custom grammars, hosted tools) is dropped and named. */
 const OaiTool = z.looseObject({
-  type: z.literal("function"),
-  function: z.looseObject({
-    name: z.string(),
-    description: z.string().nullish(),
-    parameters: JsonObject.nullish(),
-  }),
+  type: z.string(),
+  function: z
+    .looseObject({
+      name: z.string(),
+      description: z.string().nullish(),
+      parameters: JsonObject.nullish(),
+    })
+    .nullish(),
 });
 
 const OaiToolChoice = z.union([
@@ -140,6 +171,9 @@ export const OaiChatRequest = z.looseObject({
   tools: z.array(OaiTool).nullish(),
   tool_choice: OaiToolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
+  response_format: z.looseObject({ type: z.string() }).nullish(),
+  web_search_options: z.unknown().optional(),
+  audio: z.unknown().optional(),
 });
 export type OaiChatRequest = z.infer<typeof OaiChatRequest>;
 export type OaiMessageIn = z.infer<typeof OaiMessage>;
@@ -165,6 +199,8 @@ export type OaiMessageOut =
   | { role: "assistant"; content: string | OaiContentPartOut[] | null; tool_calls?: OaiToolCallOut[] }
   | { role: "tool"; tool_call_id: string; content: string | OaiContentPartOut[] };
 
+export type ReasoningEffort = "low" | "medium" | "high";
+
 export interface OaiChatRequestOut {
   model: string;
   messages: OaiMessageOut[];
@@ -181,6 +217,11 @@ export interface OaiChatRequestOut {
   }[];
   tool_choice?: "none" | "auto" | "required" | { type: "function"; function: { name: string } };
   parallel_tool_calls?: boolean;
+  reasoning_effort?: ReasoningEffort;
+  response_format?: {
+    type: "json_schema";
+    json_schema: { name: string; schema: Record<string, unknown> };
+  };
 }
 
 export interface OaiUsage {
@@ -335,7 +376,12 @@ const AntToolResultBlock = z.looseObject({
   content: z
     .union([
       z.string(),
-      z.array(z.discriminatedUnion("type", [AntTextBlock, AntImageBlock, AntDocumentBlock])),
+      z.array(
+        z.preprocess(
+          unknownTagsToUnknown(["text", "image", "document"]),
+          z.discriminatedUnion("type", [AntTextBlock, AntImageBlock, AntDocumentBlock, Unknown]),
+        ),
+      ),
     ])
     .optional(),
   is_error: z.boolean().nullish(),
@@ -343,16 +389,32 @@ const AntToolResultBlock = z.looseObject({
 const AntThinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string() });
 const AntRedactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking") });
 
-const AntBlock = z.discriminatedUnion("type", [
-  AntTextBlock,
-  AntImageBlock,
-  AntDocumentBlock,
-  AntToolUseBlock,
-  AntToolResultBlock,
-  AntThinkingBlock,
-  AntRedactedThinkingBlock,
-]);
+const AntBlock = z.preprocess(
+  unknownTagsToUnknown([
+    "text",
+    "image",
+    "document",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
+  ]),
+  z.discriminatedUnion("type", [
+    AntTextBlock,
+    AntImageBlock,
+    AntDocumentBlock,
+    AntToolUseBlock,
+    AntToolResultBlock,
+    AntThinkingBlock,
+    AntRedactedThinkingBlock,
+    Unknown,
+  ]),
+);
 export type AntBlockIn = z.infer<typeof AntBlock>;
+const AntSystemBlock = z.preprocess(
+  unknownTagsToUnknown(["text"]),
+  z.discriminatedUnion("type", [AntTextBlock, Unknown]),
+);
 
 const AntToolChoice = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().nullish() }),
@@ -365,13 +427,24 @@ const AntToolChoice = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** `effort` is a string so that a level added later is read as the nearest one, not rejected. */
+const AntOutputConfig = z.looseObject({
+  effort: z.string().nullish(),
+  format: z.looseObject({ type: z.string(), schema: JsonObject.nullish() }).nullish(),
+});
+export type AntOutputConfig = z.infer<typeof AntOutputConfig>;
+
+const AntThinking = z.looseObject({ type: z.string(), budget_tokens: z.number().nullish() });
+export type AntThinking = z.infer<typeof AntThinking>;
+
 export const AntMessagesRequest = z.looseObject({
   model: z.string().nullish(),
   max_tokens: z.number().int().positive().nullish(),
-  system: z.union([z.string(), z.array(AntTextBlock)]).nullish(),
+  system: z.union([z.string(), z.array(AntSystemBlock)]).nullish(),
   messages: z.array(
     z.looseObject({
-      role: z.enum(["user", "assistant"]),
+      // "system" in the conversation is what Claude Code sends (beta mid-conversation-system-2026-04-07).
+      role: z.enum(["user", "assistant", "system"]),
       content: z.union([z.string(), z.array(AntBlock)]),
     }),
   ),
@@ -384,13 +457,20 @@ export const AntMessagesRequest = z.looseObject({
     .array(
       z.looseObject({
         type: z.string().nullish(),
-        name: z.string(),
+        // Server tools such as `mcp_toolset` have no name; custom tools must have one.
+        name: z.string().nullish(),
         description: z.string().nullish(),
         input_schema: JsonObject.nullish(),
       }),
     )
     .nullish(),
   tool_choice: AntToolChoice.nullish(),
+  thinking: AntThinking.nullish(),
+  output_config: AntOutputConfig.nullish(),
+  /** The structured-outputs beta's spelling of `output_config.format`. */
+  output_format: z.looseObject({ type: z.string(), schema: JsonObject.nullish() }).nullish(),
+  mcp_servers: z.unknown().optional(),
+  container: z.unknown().optional(),
 });
 export type AntMessagesRequest = z.infer<typeof AntMessagesRequest>;
 

@@ -265,16 +265,255 @@ describe("messagesRequestToChat", () => {
     ]);
   });
 
-  it("rejects server tools, naming the tool", () => {
+  it("drops server tools, MCP servers and a container, naming each; a choice of a dropped tool goes too", () => {
     const result = messagesRequestToChat({
       max_tokens: 1,
       messages: [{ role: "user", content: "x" }],
       tools: [
         { name: "f", input_schema: {} },
-        { type: "web_search_20250305", name: "web_search" },
+        { type: "web_search_20250305", name: "web_search", max_uses: 3 },
+        { type: "code_execution_20250825", name: "code_execution" },
+        { type: "mcp_toolset", mcp_server_name: "docs" },
+        { type: "computer_20250124", name: "computer", display_width_px: 800, display_height_px: 600 },
+      ],
+      tool_choice: { type: "tool", name: "web_search" },
+      mcp_servers: [{ type: "url", url: "https://mcp.example.com", name: "docs" }],
+      container: "container_1",
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.tools?.map((t) => t.function.name)).toEqual(["f"]);
+    expect(result.value.tool_choice).toBeUndefined();
+    expect([...(result.dropped ?? [])].sort()).toEqual(
+      [
+        "web_search_20250305",
+        "code_execution_20250825",
+        "mcp_toolset",
+        "computer_20250124",
+        "mcp_servers",
+        "container",
+      ].sort(),
+    );
+  });
+
+  it("sends no tools at all when every tool was a server tool", () => {
+    const result = messagesRequestToChat({
+      max_tokens: 1,
+      messages: [{ role: "user", content: "x" }],
+      tools: [{ type: "web_fetch_20250910", name: "web_fetch" }],
+      tool_choice: { type: "any" },
+    });
+    expect(result).toMatchObject({ ok: true, dropped: ["web_fetch_20250910"] });
+    if (!result.ok) return;
+    expect(result.value.tools).toBeUndefined();
+    expect(result.value.tool_choice).toBeUndefined();
+  });
+
+  it("maps the bash and text editor tools to function tools with their built-in schema", () => {
+    const result = messagesRequestToChat({
+      max_tokens: 1,
+      messages: [{ role: "user", content: "x" }],
+      tools: [
+        { type: "bash_20250124", name: "bash" },
+        { type: "text_editor_20250728", name: "str_replace_based_edit_tool", max_characters: 1000 },
+        { type: "text_editor_20250124", name: "str_replace_editor" },
+      ],
+      tool_choice: { type: "tool", name: "bash" },
+    });
+    expect(result.ok && result.dropped).toBeUndefined();
+    const out = ok(result);
+    const [bash, editor, oldEditor] = out.tools ?? [];
+    expect(bash?.function.name).toBe("bash");
+    expect(bash?.function.parameters).toMatchObject({ properties: { command: { type: "string" } } });
+    expect(editor?.function.name).toBe("str_replace_based_edit_tool");
+    expect(editor?.function.parameters).toMatchObject({
+      properties: { command: { enum: ["view", "create", "str_replace", "insert"] } },
+      required: ["command", "path"],
+    });
+    expect(oldEditor?.function.parameters).toMatchObject({
+      properties: { command: { enum: ["view", "create", "str_replace", "insert", "undo_edit"] } },
+    });
+    expect(out.tool_choice).toEqual({ type: "function", function: { name: "bash" } });
+  });
+
+  it("rejects a custom tool without a name", () => {
+    expect(
+      messagesRequestToChat({
+        max_tokens: 1,
+        messages: [{ role: "user", content: "x" }],
+        tools: [{ input_schema: {} }],
+      }),
+    ).toMatchObject({ ok: false, param: "tools[0].name" });
+  });
+
+  it("puts a system message from inside the conversation in place, as text", () => {
+    const out = translate({
+      system: "top",
+      messages: [
+        { role: "user", content: [{ type: "text", text: "run", cache_control: { type: "ephemeral" } }] },
+        { role: "system", content: "Agent types: ..." },
+        { role: "assistant", content: "ok" },
+        {
+          role: "system",
+          content: [
+            { type: "text", text: "a", cache_control: { type: "ephemeral", scope: "global" } },
+            { type: "text", text: "b" },
+          ],
+        },
       ],
     });
-    expect(result).toMatchObject({ ok: false, param: "tools[1].type" });
+    expect(out.messages).toEqual([
+      { role: "system", content: "top" },
+      { role: "user", content: "run" },
+      { role: "system", content: "Agent types: ..." },
+      { role: "assistant", content: "ok" },
+      {
+        role: "system",
+        content: [
+          { type: "text", text: "a" },
+          { type: "text", text: "b" },
+        ],
+      },
+    ]);
+  });
+
+  it.each([
+    [{ type: "adaptive" }, { effort: "high" }, "high"],
+    [{ type: "adaptive" }, { effort: "xhigh" }, "high"],
+    [{ type: "adaptive" }, { effort: "max" }, "high"],
+    [{ type: "adaptive" }, { effort: "medium" }, "medium"],
+    [undefined, { effort: "low" }, "low"],
+    [{ type: "disabled" }, { effort: "low" }, "low"],
+    [{ type: "enabled", budget_tokens: 1024 }, undefined, "low"],
+    [{ type: "enabled", budget_tokens: 4096 }, undefined, "medium"],
+    [{ type: "enabled", budget_tokens: 31999 }, undefined, "high"],
+    [{ type: "enabled", budget_tokens: 31999 }, { effort: "low" }, "low"],
+    [{ type: "adaptive" }, undefined, undefined],
+    [{ type: "disabled" }, undefined, undefined],
+    [{ type: "adaptive", display: "omitted" }, { effort: "someday-level" }, undefined],
+  ])("thinking %j with output_config %j → reasoning_effort %s", (thinking, outputConfig, effort) => {
+    const out = translate({ thinking, output_config: outputConfig });
+    expect(out.reasoning_effort).toBe(effort);
+    expect(out).not.toHaveProperty("thinking");
+    expect(out).not.toHaveProperty("output_config");
+  });
+
+  it("maps a JSON schema output format to response_format; other formats are dropped and named", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } } };
+    expect(translate({ output_config: { format: { type: "json_schema", schema } } }).response_format).toEqual(
+      {
+        type: "json_schema",
+        json_schema: { name: "output", schema },
+      },
+    );
+    expect(translate({ output_format: { type: "json_schema", schema } }).response_format).toMatchObject({
+      type: "json_schema",
+    });
+    expect(
+      messagesRequestToChat({
+        max_tokens: 1,
+        messages: [{ role: "user", content: "x" }],
+        output_config: { format: { type: "grammar", grammar: "x" } },
+      }),
+    ).toMatchObject({ ok: true, dropped: ["output_config.format"] });
+  });
+
+  it("drops what only tunes the call without naming it", () => {
+    const result = messagesRequestToChat({
+      max_tokens: 10,
+      messages: [
+        {
+          role: "user",
+          content: [
+            {
+              type: "text",
+              text: "hi",
+              cache_control: { type: "ephemeral", scope: "global" },
+              citations: [],
+            },
+          ],
+        },
+      ],
+      system: [{ type: "text", text: "s", cache_control: { type: "ephemeral", ttl: "1h" } }],
+      tools: [{ name: "f", input_schema: {}, cache_control: { type: "ephemeral" }, defer_loading: true }],
+      context_management: { edits: [{ type: "clear_thinking_20251015", keep: "all" }] },
+      metadata: { user_id: "u", other: 1 },
+      top_k: 5,
+      service_tier: "auto",
+      cache_control: { type: "ephemeral" },
+      some_future_field: { x: 1 },
+    });
+    expect(result.ok && result.dropped).toBeUndefined();
+    const text = JSON.stringify(ok(result));
+    for (const gone of [
+      "cache_control",
+      "context_management",
+      "top_k",
+      "service_tier",
+      "defer_loading",
+      "some_future_field",
+      "citations",
+      "other",
+    ]) {
+      expect(text).not.toContain(gone);
+    }
+    expect(ok(result).user).toBe("u");
+  });
+
+  it("drops block types it does not know, wherever they are, naming them", () => {
+    const result = messagesRequestToChat({
+      max_tokens: 1,
+      system: [{ type: "text", text: "s" }, { type: "future_system_block" }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "q" },
+            { type: "search_result", source: "s", content: [] },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "q" } },
+            { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] },
+            { type: "text", text: "found" },
+            { type: "tool_use", id: "t1", name: "ToolSearch", input: {} },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "t1",
+              content: [{ type: "tool_reference", tool_name: "Read" }],
+            },
+          ],
+        },
+      ],
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect([...(result.dropped ?? [])].sort()).toEqual(
+      [
+        "future_system_block",
+        "search_result",
+        "server_tool_use",
+        "web_search_tool_result",
+        "tool_reference",
+      ].sort(),
+    );
+    expect(result.value.messages).toEqual([
+      { role: "system", content: "s" },
+      { role: "user", content: "q" },
+      {
+        role: "assistant",
+        content: "found",
+        tool_calls: [{ id: "t1", type: "function", function: { name: "ToolSearch", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "t1", content: "" },
+    ]);
   });
 
   it.each([
@@ -309,18 +548,13 @@ describe("messagesRequestToChat", () => {
         messages: [{ role: "user", content: [{ type: "tool_use", id: "a", name: "b", input: {} }] }],
       }),
     ).toMatchObject({ ok: false, param: "messages[0].content[0].type" });
-    expect(
-      messagesRequestToChat({
-        max_tokens: 1,
-        messages: [{ role: "user", content: [{ type: "server_tool_use", id: "a" }] }],
-      }),
-    ).toMatchObject({ ok: false, param: "messages[0].content[0].type" });
   });
 
   it.each([
     [undefined, null],
     [[], null],
-    [{ messages: [{ role: "system", content: "x" }] }, "messages[0].role"],
+    [{ messages: [{ role: "tool", content: "x" }] }, "messages[0].role"],
+    [{ messages: [{ role: "user", content: [{ text: "no type" }] }] }, "messages[0].content[0].type"],
     [
       { messages: [{ role: "user", content: [{ type: "image", source: { type: "base64" } }] }] },
       "messages[0].content[0].source.media_type",

@@ -242,10 +242,106 @@ describe("chatRequestToMessages", () => {
     ],
     [{ type: "input_audio", input_audio: { data: "", format: "wav" } }, "messages[0].content[0]"],
     [{ type: "file", file: { file_id: "file-1" } }, "messages[0].content[0].file"],
-    [{ type: "video", url: "x" }, "messages[0].content[0].type"],
   ])("rejects user part %j, naming %s", (part, param) => {
     const result = chatRequestToMessages({ messages: [{ role: "user", content: [part] }] }, opts);
     expect(result).toMatchObject({ ok: false, param });
+  });
+
+  it("drops part types it does not know, in user and assistant messages, naming them", () => {
+    const result = chatRequestToMessages(
+      {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "video", url: "x" },
+              { type: "text", text: "what is in it" },
+            ],
+          },
+          {
+            role: "assistant",
+            content: [
+              { type: "audio_transcript", id: "a" },
+              { type: "text", text: "a cat" },
+            ],
+          },
+          { role: "user", content: "thanks" },
+        ],
+      },
+      opts,
+    );
+    expect(result).toMatchObject({ ok: true, dropped: ["video", "audio_transcript"] });
+    if (!result.ok) return;
+    expect(result.value.messages).toEqual([
+      { role: "user", content: [{ type: "text", text: "what is in it" }] },
+      { role: "assistant", content: [{ type: "text", text: "a cat" }] },
+      { role: "user", content: [{ type: "text", text: "thanks" }] },
+    ]);
+  });
+
+  it("drops tools that are not functions, naming their type; a choice of a dropped tool goes too", () => {
+    const result = chatRequestToMessages(
+      {
+        messages: [{ role: "user", content: "x" }],
+        tools: [
+          { type: "function", function: { name: "f", parameters: { type: "object" } } },
+          { type: "custom", custom: { name: "grammar_tool" } },
+        ],
+        tool_choice: { type: "function", function: { name: "f" } },
+      },
+      opts,
+    );
+    expect(result).toMatchObject({ ok: true, dropped: ["custom"] });
+    if (!result.ok) return;
+    expect(result.value.tools?.map((t) => t.name)).toEqual(["f"]);
+    expect(result.value.tool_choice).toEqual({ type: "tool", name: "f" });
+
+    const gone = chatRequestToMessages(
+      {
+        messages: [{ role: "user", content: "x" }],
+        tools: [{ type: "custom", custom: { name: "g" } }],
+        tool_choice: "required",
+      },
+      opts,
+    );
+    expect(gone.ok && gone.value.tools).toBeUndefined();
+    expect(gone.ok && gone.value.tool_choice).toBeUndefined();
+    expect(
+      chatRequestToMessages(
+        { messages: [{ role: "user", content: "x" }], tools: [{ type: "function" }] },
+        opts,
+      ),
+    ).toMatchObject({ ok: false, param: "tools[0].function" });
+  });
+
+  it("names a JSON response_format, web search and audio output as dropped; a text format is silent", () => {
+    const result = chatRequestToMessages(
+      {
+        messages: [{ role: "user", content: "x" }],
+        response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } },
+        web_search_options: {},
+        audio: { voice: "alloy", format: "wav" },
+        reasoning_effort: "high",
+        seed: 1,
+        store: true,
+        prompt_cache_key: "k",
+      },
+      opts,
+    );
+    expect(result).toMatchObject({ ok: true, dropped: ["response_format", "web_search_options", "audio"] });
+    const text = JSON.stringify(result.ok && result.value);
+    for (const gone of ["reasoning_effort", "seed", "store", "prompt_cache_key"])
+      expect(text).not.toContain(gone);
+    const plain = chatRequestToMessages(
+      { messages: [{ role: "user", content: "x" }], response_format: { type: "text" } },
+      opts,
+    );
+    expect(plain.ok && plain.dropped).toBeUndefined();
+  });
+
+  it("rejects a role it does not know", () => {
+    const result = chatRequestToMessages({ messages: [{ role: "critic", content: "x" }] }, opts);
+    expect(result).toMatchObject({ ok: false, param: "messages[0].role" });
   });
 
   it("drops empty text, and empty turns, but rejects a conversation with nothing left", () => {
