@@ -7,9 +7,13 @@ export {
   responsesPromptChars,
   responsesRequestToChat,
   statefulField,
+  translateResponsesRequest,
   type ChatFromResponses,
   type ResponsesToChatOptions,
+  type TranslatedResponsesRequest,
 } from "./request";
+export { ToolNames, type ClientTool, type ToolKind } from "./tool-names";
+export { convertToolChoice, convertTools, type ChatToolOut, type ConvertedTools } from "./tools";
 export { chatCompletionToResponse, messageToResponse, type ResponseObjectOptions } from "./response";
 export { chatSseToResponsesSse, finishFromChat, type ChatToResponsesStreamOptions } from "./chat-stream";
 export {
