@@ -62,7 +62,15 @@ export class ResponsesSocketSession {
       const text = typeof event.data === "string" ? event.data : null;
       this.queue = this.queue.then(() => this.handle(text));
     });
-    socket.addEventListener("close", () => this.close());
+    socket.addEventListener("close", (event) => {
+      this.close();
+      // Completes the closing handshake the client started.
+      try {
+        socket.close(event.code === 1005 ? 1000 : event.code, "closed by the client");
+      } catch {
+        // already closed
+      }
+    });
     socket.addEventListener("error", () => this.close());
   }
 

@@ -71,12 +71,13 @@ responses.post("/responses", async (c) => {
   const req = parseWith(ResponsesEnvelope, raw);
   return dispatch(c, req.model, "responses", (target): Plan => {
     const streaming = req.stream === true;
-    const translated = translateResponsesRequest(raw, { model: target.model });
+    const warm = raw.generate === false;
+    const translated = translateResponsesRequest(raw, { model: target.model, warmup: warm });
     if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
     const { chat, names } = translated.value;
     const dropped = translated.dropped;
     const shape = { model: target.model, echo: responseEcho(raw), names };
-    if (raw.generate === false) return { answer: () => warmup(c, shape, streaming) };
+    if (warm) return { answer: () => warmup(c, shape, streaming) };
     const info = {
       provider: target.providerName,
       model: target.model,

@@ -318,6 +318,11 @@ function toolsOf(req: ResponsesRequest): { declared: DeclaredTool[]; history: Cl
 export interface ResponsesToChatOptions {
   /** The upstream model name; defaults to the request's own `model`. */
   model?: string;
+  /**
+   * For a request that generates nothing (`generate: false`, Codex's warm-up, which holds only its
+   * instructions): no user turn is required, since the request never goes upstream.
+   */
+  warmup?: boolean;
 }
 
 export interface TranslatedResponsesRequest {
@@ -360,7 +365,7 @@ export function translateResponsesRequest(
     }
     flushImages(converted);
   }
-  if (!converted.messages.some((m) => m.role !== "system")) {
+  if (!opts.warmup && !converted.messages.some((m) => m.role !== "system")) {
     return fail("input must contain at least one message, function call or function call output", "input");
   }
 
