@@ -162,7 +162,7 @@ describe("Responses request translation under unknown input", () => {
             ...base,
             tools: [...((base.tools as Json[] | undefined) ?? []), ...extra],
           });
-          expect(out.ok).toBe(true);
+          if (!out.ok) throw new Error(out.message);
           for (const t of tools) expect(out.dropped).toContain(t.type);
         },
       ),
