@@ -10,8 +10,8 @@ import { REPO_ROOT, startStack } from "../../tools/lib/stack.mjs";
  * dev` + the emulator), with its default tools on (the sub-agent namespace and web_search are sent) and
  * its default transport for a provider that supports WebSockets. The prompt's `run-bash: <command>` makes
  * the emulator call Codex's `exec_command`; Codex runs it, sends the output back, and the emulator answers
- * text quoting it. No network: the provider is loopback, and analytics, feedback, OTel export and update
- * checks are off in a temporary CODEX_HOME.
+ * text quoting it. No network: the provider is loopback, and analytics, feedback, OTel export, update
+ * checks and the plugin catalogue sync are off in a temporary CODEX_HOME.
  */
 type Stack = Awaited<ReturnType<typeof startStack>>;
 let stack: Stack;
@@ -48,6 +48,10 @@ function config(model: string, websockets: boolean): string {
   return `model = "${model}"
 model_provider = "bricklane"
 check_for_update_on_startup = false
+
+[features]
+# Codex syncs a catalogue of plugins from GitHub at start-up; a test run stays off the network.
+plugins = false
 
 [analytics]
 enabled = false
