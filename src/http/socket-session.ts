@@ -29,6 +29,8 @@ const SOCKET_HEADERS = new Set([
   "sec-websocket-protocol",
   // Codex's marker for the WebSocket flavour of the API; the calls themselves are plain HTTP ones.
   "openai-beta",
+  // The upgrade's own id: each call over the socket gets one of its own.
+  "x-request-id",
 ]);
 
 /** Response headers a client acts on after an error (retry timing, rate limits, the id to report). */

@@ -239,5 +239,11 @@ describe("Responses over WebSocket", () => {
     expect(refused).toMatchObject({ type: "error", status: 429, error: { type: "rate_limit_error" } });
     expect(String((refused?.error as { message: string }).message)).toMatch(/2 requests per minute/);
     s.ws.close(1000);
+    // A new socket for a key over its limit is refused on the upgrade.
+    const again = await upgrade(key);
+    expect(again.status).toBe(429);
+    expect(again.webSocket).toBeNull();
+    expect(again.headers.get("retry-after")).toMatch(/^\d+$/);
+    await again.arrayBuffer();
   });
 });
