@@ -22,4 +22,6 @@ export {
   type AnthropicToResponsesStreamOptions,
 } from "./anthropic-stream";
 export { ResponsesWriter, newResponseId, type Finish, type WriterOptions } from "./writer";
+export { callItem, freeformInput } from "./calls";
+export { continueRequest, eventOutcome, turnAfter, type SocketTurn } from "./continuation";
 export type * from "./types";

@@ -385,7 +385,13 @@ export function translateResponsesRequest(
     chatTools = choice.value.tools;
   }
   if (chatTools.length > 0) out.tools = chatTools;
-  else delete out.tool_choice;
+  else if (out.tool_choice === "required") {
+    // Demanding a tool call when no tool is left would be answered with plain text instead.
+    return fail(
+      "tool_choice 'required' needs a tool, and none of the tools offered is one this gateway can pass on",
+      "tool_choice",
+    );
+  } else delete out.tool_choice;
 
   if (req.text?.format != null) {
     const format = TextFormatIn.safeParse(req.text.format);

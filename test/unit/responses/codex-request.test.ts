@@ -233,6 +233,15 @@ describe("hosted tools: left out and named", () => {
     expect(out).toMatchObject({ ok: false, param: "tool_choice" });
   });
 
+  it("'required' with every tool left out is refused; 'auto' is simply dropped", () => {
+    const body = { model: "m", input: "x", tools: [{ type: "web_search" }] };
+    expect(translateResponsesRequest({ ...body, tool_choice: "required" })).toMatchObject({
+      ok: false,
+      param: "tool_choice",
+    });
+    expect(translateResponsesRequest({ ...body, tool_choice: "auto" })).toMatchObject({ ok: true });
+  });
+
   it("allowed_tools keeps only the tools it lists", () => {
     const out = translate({
       tools: [fn("a"), fn("b")],
