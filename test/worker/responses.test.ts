@@ -260,6 +260,24 @@ describe.each(FORMATS)("POST /v1/responses to an %s provider: Codex's tools", (f
   });
 });
 
+describe("POST /v1/responses: a warm-up (generate: false)", () => {
+  it("is answered by the gateway, streamed or not: completed, no output, nothing upstream", async () => {
+    const { key, provider } = await setup();
+    const marker = uniqueName("warm");
+    const input = [{ type: "message", role: "developer", content: marker }];
+    const json = await respond(key, { model: `${provider}/m`, input, generate: false });
+    expect(json.status).toBe(200);
+    expect(await json.json()).toMatchObject({ object: "response", status: "completed", output: [] });
+    const streamed = await respond(key, { model: `${provider}/m`, input, generate: false, stream: true });
+    const s = checkResponsesStream(await streamed.text());
+    expect(s.violations).toEqual([]);
+    expect(s.types).toEqual(["response.created", "response.in_progress", "response.completed"]);
+    expect(await upstream(marker)).toBeUndefined();
+    // Still a call of the key: an unknown provider is a 404 as ever.
+    expect((await respond(key, { model: "nope/m", input, generate: false })).status).toBe(404);
+  });
+});
+
 describe("POST /v1/responses: refused requests", () => {
   it("previous_response_id → 400 naming it, before anything goes upstream", async () => {
     const { key, provider } = await setup();
