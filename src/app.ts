@@ -13,6 +13,7 @@ import { embeddings } from "./routes/embeddings";
 import { messages } from "./routes/messages";
 import { models } from "./routes/models";
 import { responses } from "./routes/responses";
+import { responsesSocket } from "./routes/responses-socket";
 
 /** Coding agents send long histories and images; Anthropic itself accepts request bodies up to 32 MB. */
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -49,6 +50,11 @@ api.route("/", models);
 api.route("/", embeddings);
 api.route("/", completions);
 api.route("/", responses);
+// Each response.create on a socket is served by the whole app, exactly as the same POST would be.
+api.route(
+  "/",
+  responsesSocket((request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx))),
+);
 
 export const app = new Hono<AppEnv>();
 

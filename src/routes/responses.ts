@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { badRequest } from "../errors";
@@ -7,31 +7,61 @@ import {
   chatCompletionToResponse,
   chatSseToResponsesSse,
   messageToResponse,
+  ResponsesWriter,
+  newResponseId,
   responseEcho,
   responsesPromptChars,
-  responsesRequestToChat,
   statefulField,
+  translateResponsesRequest,
 } from "../formats/responses";
+import { responseObject, responseUsage } from "../formats/responses/writer";
 import { isRecord, tryParseJson } from "../formats/sse";
 import { fromAnthropicUsage, fromOpenAiUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayTranslatedSse } from "../http/relay";
-import { dispatch } from "../routing/dispatch";
-import { messagesBodyFor } from "../routing/plans";
+import { dispatch, type Plan } from "../routing/dispatch";
+import { messagesTranslation } from "../routing/plans";
 
 /**
  * `POST /v1/responses` (OpenAI's Responses API; what Codex CLI speaks). No provider speaks it natively
  * here, so it is always translated: onto Chat Completions for openai providers, onto Messages (through the
  * chat translation) for anthropic providers, answered as a `response` object or as the Responses event
- * stream. Stateless: `previous_response_id` and other stored-state features answer 400.
+ * stream. Stateless: `previous_response_id` and other stored-state features answer 400 (the WebSocket
+ * transport resolves `previous_response_id` within its own connection before a call gets here).
  */
 export const responses = new Hono<AppEnv>();
 
+/** Only what the route itself reads; everything else is the translation's business. */
 const ResponsesEnvelope = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.unknown())]),
   stream: z.boolean().nullish(),
 });
+
+const NO_USAGE = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: true };
+
+/**
+ * `generate: false` (Codex's warm-up on a new WebSocket) asks for a response that generates nothing: the
+ * gateway answers it itself, completed and empty, without calling (or charging for) an upstream.
+ */
+function warmup(
+  c: Context<AppEnv>,
+  shape: { model: string; echo: ReturnType<typeof responseEcho> },
+  stream: boolean,
+) {
+  if (!stream) {
+    const meta = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), ...shape };
+    return c.json(responseObject(meta, "completed", [], responseUsage(NO_USAGE)));
+  }
+  const writer = new ResponsesWriter(shape);
+  const out: string[] = [];
+  writer.start(out);
+  writer.finish(out, { status: "completed" }, NO_USAGE);
+  return c.body(out.join(""), 200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+  });
+}
 
 responses.post("/responses", async (c) => {
   const started = Date.now();
@@ -39,26 +69,33 @@ responses.post("/responses", async (c) => {
   const stateful = statefulField(raw);
   if (stateful) throw badRequest(stateful.message, stateful.param);
   const req = parseWith(ResponsesEnvelope, raw);
-  return dispatch(c, req.model, "responses", (target) => {
+  return dispatch(c, req.model, "responses", (target): Plan => {
     const streaming = req.stream === true;
-    const asChat = responsesRequestToChat(raw, { model: target.model });
-    if (!asChat.ok) throw badRequest(asChat.message, asChat.param ?? undefined);
+    const warm = raw.generate === false;
+    const translated = translateResponsesRequest(raw, { model: target.model, warmup: warm });
+    if (!translated.ok) throw badRequest(translated.message, translated.param ?? undefined);
+    const { chat, names } = translated.value;
+    const dropped = translated.dropped;
+    const shape = { model: target.model, echo: responseEcho(raw), names };
+    if (warm) return { answer: () => warmup(c, shape, streaming) };
     const info = {
       provider: target.providerName,
       model: target.model,
       started,
       promptChars: responsesPromptChars(raw),
     };
-    const shape = { model: target.model, echo: responseEcho(raw) };
     const usageIn = (text: string, read: (u: unknown) => ReturnType<typeof fromOpenAiUsage>) => {
       const body = tryParseJson(text);
       return isRecord(body) ? read(body.usage) : null;
     };
 
     if (target.provider.format === "anthropic") {
+      // The step from chat onto Messages may leave out more (e.g. a JSON response format): name it too.
+      const onto = messagesTranslation(target, chat);
       return {
         path: "/v1/messages",
-        body: messagesBodyFor(target, asChat.value),
+        body: onto.body,
+        dropped: [...(dropped ?? []), ...(onto.dropped ?? [])],
         respond: (res) => {
           if (!streaming || !res.body) {
             return relayJson(c, res, info, (text) => {
@@ -74,10 +111,11 @@ responses.post("/responses", async (c) => {
       };
     }
 
-    const body = streaming ? { ...asChat.value, stream_options: { include_usage: true } } : asChat.value;
+    const body = streaming ? { ...chat, stream_options: { include_usage: true } } : chat;
     return {
       path: "/v1/chat/completions",
-      body: body,
+      body,
+      dropped,
       respond: (res) => {
         if (!streaming || !res.body) {
           return relayJson(c, res, info, (text) => {

@@ -76,8 +76,3 @@ export function messagesTranslation(
     ? { body: translated.value, dropped: translated.dropped }
     : { body: translated.value };
 }
-
-/** The body alone, for callers that do not report what was dropped. */
-export function messagesBodyFor(target: Target, chatRequest: unknown): AntMessagesRequestOut {
-  return messagesTranslation(target, chatRequest).body;
-}

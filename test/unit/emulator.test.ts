@@ -508,6 +508,28 @@ describe("emulator: faults", () => {
     await waitFor(async () => (await inFlight()) === 0);
   });
 
+  it("GET /__emulator/closed answers once the request with that header has been closed by its client", async () => {
+    const trace = crypto.randomUUID();
+    const controller = new AbortController();
+    // Asked before the request exists: the answer waits for it to come and go.
+    const closed = fetch(`${emu.url}/__emulator/closed?header=X-Trace&value=${trace}`).then((r) => r.json());
+    let answered = false;
+    void closed.then(() => (answered = true));
+    const stream = await chat(
+      { stream: true },
+      { "x-trace": trace, "x-emulator-fault": "chunks=100;chunk_delay_ms=50" },
+      controller.signal,
+    );
+    const reader = stream.body?.getReader();
+    await reader?.read();
+    expect(answered).toBe(false);
+    controller.abort();
+    expect(await closed).toEqual({ closed: true, path: "/mlflow/v1/chat/completions" });
+    expect(await emu.whenClosed((r) => r.headers["x-trace"] === trace)).toMatchObject({ clientClosed: true });
+    const bad = await fetch(`${emu.url}/__emulator/closed`);
+    expect(bad.status).toBe(400);
+  });
+
   it("stops a huge stream when the client disconnects, and respects backpressure", async () => {
     const body = JSON.stringify({ stream: true, messages: [{ role: "user", content: "big" }] });
     const rssBefore = process.memoryUsage().rss;

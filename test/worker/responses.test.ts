@@ -157,6 +157,127 @@ describe.each(FORMATS)("POST /v1/responses to an %s provider", (_fmt, overrides,
   });
 });
 
+const applyPatch = {
+  type: "custom",
+  name: "apply_patch",
+  description: "Edit files",
+  format: { type: "grammar", syntax: "lark", definition: "start: /(.|\\n)+/" },
+};
+
+describe.each(FORMATS)("POST /v1/responses to an %s provider: Codex's tools", (format, overrides) => {
+  it("a freeform (custom) tool: offered as a function, its call streamed back as a custom_tool_call, then a round trip", async () => {
+    const { key, provider } = await setup(overrides());
+    const marker = uniqueName("patch");
+    const res = await respond(key, {
+      model: `${provider}/m`,
+      input: marker,
+      tools: [weather, applyPatch],
+      tool_choice: { type: "custom", name: "apply_patch" },
+      stream: true,
+    });
+    expect(res.status).toBe(200);
+    const s = checkResponsesStream(await res.text());
+    expect(s.violations).toEqual([]);
+    // The emulator fills a string parameter with "emulated": the tool's input.
+    expect(s.items).toEqual([
+      expect.objectContaining({ type: "custom_tool_call", name: "apply_patch", input: "emulated" }),
+    ]);
+    expect(s.types).toContain("response.custom_tool_call_input.done");
+    expect(s.types).not.toContain("response.function_call_arguments.delta");
+    const sent = (await upstream(marker))?.body as Record<string, unknown>;
+    const offered = JSON.stringify(sent.tools);
+    expect(offered).toContain("This tool takes freeform text");
+    expect(offered).toContain("start: /(.|\\\\n)+/");
+
+    const call = s.items[0] ?? {};
+    const second = await respond(key, {
+      model: `${provider}/m`,
+      tools: [weather, applyPatch],
+      input: [
+        { role: "user", content: marker },
+        { type: "custom_tool_call", call_id: call.call_id, name: "apply_patch", input: "*** Begin Patch" },
+        { type: "custom_tool_call_output", call_id: call.call_id, output: "patched" },
+      ],
+    });
+    expect(second.status).toBe(200);
+    const body = (await second.json()) as ResponseJson;
+    expect(body.output[0]).toMatchObject({
+      type: "message",
+      content: [expect.objectContaining({ text: "Hello from the emulator. The tool returned: patched" })],
+    });
+    const replayed = JSON.stringify((await upstream("patched"))?.body);
+    expect(replayed).toContain(
+      format === "openai" ? '\\"input\\":\\"*** Begin Patch\\"' : '"input":"*** Begin Patch"',
+    );
+  });
+
+  it("a non-streamed call to a namespaced tool is reported with its namespace", async () => {
+    const { key, provider } = await setup(overrides());
+    const res = await respond(key, {
+      model: `${provider}/m`,
+      input: "spawn one",
+      tools: [
+        weather,
+        {
+          type: "namespace",
+          name: "agents",
+          description: "Sub-agents",
+          tools: [{ ...weather, name: "spawn" }],
+        },
+      ],
+      tool_choice: { type: "function", name: "spawn", namespace: "agents" },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ResponseJson;
+    expect(body.output).toEqual([
+      expect.objectContaining({ type: "function_call", name: "spawn", namespace: "agents" }),
+    ]);
+  });
+
+  it("hosted tools and unreadable history items are left out and named in x-bricklane-dropped", async () => {
+    const { key, provider } = await setup(overrides());
+    const marker = uniqueName("hosted");
+    const res = await respond(key, {
+      model: `${provider}/m`,
+      input: [
+        { type: "web_search_call", id: "ws_1", status: "completed", action: { type: "search", query: "q" } },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: marker },
+            { type: "input_audio", data: "x" },
+          ],
+        },
+      ],
+      tools: [{ type: "web_search", external_web_access: true }, { type: "image_generation" }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-bricklane-dropped")).toBe(
+      "web_search, image_generation, input:web_search_call, content:input_audio",
+    );
+    const sent = await upstream(marker);
+    expect(JSON.stringify(sent?.body)).not.toMatch(/web_search|image_generation|input_audio/);
+  });
+});
+
+describe("POST /v1/responses: a warm-up (generate: false)", () => {
+  it("is answered by the gateway, streamed or not: completed, no output, nothing upstream", async () => {
+    const { key, provider } = await setup();
+    const marker = uniqueName("warm");
+    const input = [{ type: "message", role: "developer", content: marker }];
+    const json = await respond(key, { model: `${provider}/m`, input, generate: false });
+    expect(json.status).toBe(200);
+    expect(await json.json()).toMatchObject({ object: "response", status: "completed", output: [] });
+    const streamed = await respond(key, { model: `${provider}/m`, input, generate: false, stream: true });
+    const s = checkResponsesStream(await streamed.text());
+    expect(s.violations).toEqual([]);
+    expect(s.types).toEqual(["response.created", "response.in_progress", "response.completed"]);
+    expect(await upstream(marker)).toBeUndefined();
+    // Still a call of the key: an unknown provider is a 404 as ever.
+    expect((await respond(key, { model: "nope/m", input, generate: false })).status).toBe(404);
+  });
+});
+
 describe("POST /v1/responses: refused requests", () => {
   it("previous_response_id → 400 naming it, before anything goes upstream", async () => {
     const { key, provider } = await setup();
@@ -185,8 +306,16 @@ describe("POST /v1/responses: refused requests", () => {
   it.each([
     ["input missing", { model: "p/m" }, "input"],
     ["model missing", { input: "x" }, "model"],
-    ["a hosted tool", { model: "P/m", input: "x", tools: [{ type: "web_search" }] }, "tools[0].type"],
-    ["an unknown item type", { model: "P/m", input: [{ type: "computer_call" }] }, "input[0].type"],
+    [
+      "an item reference",
+      { model: "P/m", input: [{ type: "item_reference", id: "msg_1" }] },
+      "input[0].type",
+    ],
+    [
+      "forcing a hosted tool",
+      { model: "P/m", input: "x", tools: [{ type: "web_search" }], tool_choice: { type: "web_search" } },
+      "tool_choice",
+    ],
     [
       "a function call output without call_id",
       { model: "P/m", input: [{ type: "function_call_output", output: "x" }] },

@@ -23,6 +23,8 @@ import { isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
  * @property {RecordedRequest[]} requests
  * @property {import("./faults.mjs").FaultQueue} faults
  * @property {() => number} inFlight API requests being answered right now
+ * @property {(match: (r: RecordedRequest) => boolean, signal?: AbortSignal) => Promise<RecordedRequest | null>} whenClosed
+ *   the first recorded request matching `match` whose client went away, once it has
  */
 
 /**
@@ -40,6 +42,18 @@ export async function control(req, res, url, state) {
   switch (route) {
     case "GET /__emulator/health":
       return sendJson(res, 200, { ok: true, inFlight: state.inFlight() });
+    case "GET /__emulator/closed": {
+      // Answers once a request carrying header `header` with value `value` has been closed by its client,
+      // so a test waits on the event itself instead of polling.
+      const header = (url.searchParams.get("header") ?? "").toLowerCase();
+      const value = url.searchParams.get("value") ?? "";
+      if (!header) return sendJson(res, 400, { error: "closed needs ?header=<name>&value=<value>" });
+      const gone = new AbortController();
+      res.once("close", () => gone.abort());
+      const closed = await state.whenClosed((r) => r.headers[header] === value, gone.signal);
+      if (closed) sendJson(res, 200, { closed: true, path: closed.path });
+      return;
+    }
     case "GET /__emulator/requests":
       return sendJson(res, 200, state.requests);
     case "DELETE /__emulator/requests": {

@@ -35,6 +35,8 @@ import { databricksError, listModels } from "./unity-catalog.mjs";
  * @property {number} port
  * @property {RecordedRequest[]} requests recorded API requests (live array, oldest first)
  * @property {() => void} clearRequests
+ * @property {(match: (r: RecordedRequest) => boolean, signal?: AbortSignal) => Promise<RecordedRequest | null>} whenClosed
+ *   resolves with the first recorded request matching `match` once its client has gone away
  * @property {(...specs: (string | Fault)[]) => void} queueFaults queue faults for the next model requests
  * @property {() => void} clearFaults
  * @property {() => Promise<void>} close
@@ -100,6 +102,33 @@ export async function startEmulator({
   let seq = 0;
   /** API requests being answered right now (a stream stops counting once it ends or the client goes). */
   let inFlight = 0;
+  /** Who waits for a recorded request's client to go away (GET /__emulator/closed). */
+  const closeWaiters = new Set(
+    /** @type {{ match: (r: RecordedRequest) => boolean, resolve: (r: RecordedRequest) => void }[]} */ ([]),
+  );
+  /**
+   * Resolves with the first recorded request matching `match` whose client has gone away, at once or when
+   * it happens; `signal` stops the wait.
+   * @param {(r: RecordedRequest) => boolean} match
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<RecordedRequest | null>}
+   */
+  function whenClosed(match, signal) {
+    const done = requests.find((r) => r.clientClosed && match(r));
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const waiter = { match, resolve: (/** @type {RecordedRequest} */ r) => resolve(r) };
+      closeWaiters.add(waiter);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          closeWaiters.delete(waiter);
+          resolve(null);
+        },
+        { once: true },
+      );
+    });
+  }
 
   /**
    * @param {import("node:http").IncomingMessage} req
@@ -108,7 +137,7 @@ export async function startEmulator({
   async function handle(req, res) {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     if (url.pathname.startsWith("/__emulator/")) {
-      return control(req, res, url, { requests, faults, inFlight: () => inFlight });
+      return control(req, res, url, { requests, faults, inFlight: () => inFlight, whenClosed });
     }
 
     const signal = clientGoneSignal(res);
@@ -126,7 +155,18 @@ export async function startEmulator({
     };
     requests.push(recorded);
     // Tests check that a client disconnect at the gateway reaches the upstream as a closed connection.
-    signal.addEventListener("abort", () => (recorded.clientClosed = true), { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        recorded.clientClosed = true;
+        for (const waiter of closeWaiters) {
+          if (!waiter.match(recorded)) continue;
+          closeWaiters.delete(waiter);
+          waiter.resolve(recorded);
+        }
+      },
+      { once: true },
+    );
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
     const format = formatFor(url.pathname);
@@ -208,6 +248,7 @@ export async function startEmulator({
     clearRequests: () => {
       requests.length = 0;
     },
+    whenClosed,
     queueFaults: (...specs) => faults.push(...specs.map(parseFault)),
     clearFaults: () => faults.clear(),
     close: () =>

@@ -7,9 +7,13 @@ export {
   responsesPromptChars,
   responsesRequestToChat,
   statefulField,
+  translateResponsesRequest,
   type ChatFromResponses,
   type ResponsesToChatOptions,
+  type TranslatedResponsesRequest,
 } from "./request";
+export { ToolNames, type ClientTool, type ToolKind } from "./tool-names";
+export { convertToolChoice, convertTools, type ChatToolOut, type ConvertedTools } from "./tools";
 export { chatCompletionToResponse, messageToResponse, type ResponseObjectOptions } from "./response";
 export { chatSseToResponsesSse, finishFromChat, type ChatToResponsesStreamOptions } from "./chat-stream";
 export {
@@ -18,4 +22,6 @@ export {
   type AnthropicToResponsesStreamOptions,
 } from "./anthropic-stream";
 export { ResponsesWriter, newResponseId, type Finish, type WriterOptions } from "./writer";
+export { callItem, freeformInput } from "./calls";
+export { continueRequest, eventOutcome, turnAfter, type SocketTurn } from "./continuation";
 export type * from "./types";

@@ -1,7 +1,9 @@
 import { messageToChatCompletion } from "../translate/responses";
 import { contentParts, invalid, fail, usageFromOpenAi } from "../translate/mapping";
 import { OaiChatCompletionIn, type Result } from "../translate/types";
+import { callItem } from "./calls";
 import { finishFromChat } from "./chat-stream";
+import type { ToolNames } from "./tool-names";
 import type { OutputItemOut, ResponseEcho, ResponseOut } from "./types";
 import { newResponseId, responseObject, responseUsage } from "./writer";
 
@@ -12,12 +14,14 @@ export interface ResponseObjectOptions {
   echo: ResponseEcho;
   responseId?: string;
   createdAt?: number;
+  /** The tool names the request translation gave out; calls are reported as the client's tools. */
+  names?: ToolNames;
 }
 
 /**
  * Chat completion (first choice) → response: reasoning (`reasoning_content`, `reasoning`, reasoning parts)
- * becomes a reasoning item, text and refusal a message item, each tool call a function_call item, in that
- * order; `length` / `content_filter` make the response `incomplete`.
+ * becomes a reasoning item, text and refusal a message item, each tool call a function_call (or, for a
+ * freeform tool, custom_tool_call) item named as the client declared it, in that order; `length` / `content_filter` make the response `incomplete`.
  */
 export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOptions): Result<ResponseOut> {
   const parsed = OaiChatCompletionIn.safeParse(input);
@@ -61,14 +65,15 @@ export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOpt
     });
   }
   for (const [i, call] of (m.tool_calls ?? []).entries()) {
-    output.push({
-      id: itemId("fc"),
-      type: "function_call",
-      status,
-      call_id: call.id ?? `call_${i}`,
-      name: call.function.name ?? "",
-      arguments: call.function.arguments ?? "",
-    });
+    output.push(
+      callItem(opts.names, {
+        id: itemId("fc"),
+        callId: call.id ?? `call_${i}`,
+        wireName: call.function.name ?? "",
+        arguments: call.function.arguments ?? "",
+        status,
+      }),
+    );
   }
   const meta = {
     id,

@@ -30,14 +30,31 @@ export const InputFile = z.looseObject({
   filename: z.string().nullish(),
 });
 
-/** Content parts of message items (input and, in replayed history, output). */
-export const ContentPart = z.discriminatedUnion("type", [
-  InputText,
-  OutputTextIn,
-  RefusalIn,
-  InputImage,
-  InputFile,
-]);
+export const TextPartIn = z.looseObject({ type: z.literal("text"), text: z.string() });
+
+const KNOWN_PARTS = new Set(["input_text", "output_text", "text", "refusal", "input_image", "input_file"]);
+
+/** Content parts this gateway reads; any other type is mapped to `{type: "other", part_type}`. */
+export const ContentPart = z.preprocess(
+  (value: unknown) =>
+    typeof value === "object" &&
+    value !== null &&
+    "type" in value &&
+    typeof value.type === "string" &&
+    !KNOWN_PARTS.has(value.type)
+      ? { type: "other", part_type: value.type }
+      : value,
+  z.discriminatedUnion("type", [
+    InputText,
+    OutputTextIn,
+    TextPartIn,
+    RefusalIn,
+    InputImage,
+    InputFile,
+    z.object({ type: z.literal("other"), part_type: z.string() }),
+  ]),
+);
+
 export type ContentPart = z.infer<typeof ContentPart>;
 
 export const MessageItemIn = z.looseObject({
@@ -49,12 +66,31 @@ export const FunctionCallItemIn = z.looseObject({
   type: z.literal("function_call"),
   call_id: z.string().min(1),
   name: z.string().min(1),
+  namespace: z.string().min(1).nullish(),
   arguments: z.string(),
 });
 export const FunctionCallOutputItemIn = z.looseObject({
   type: z.literal("function_call_output"),
   call_id: z.string().min(1),
   output: z.union([z.string(), z.array(ContentPart)]),
+});
+/** A call of a freeform (`custom`) tool: its input is raw text, not JSON. */
+export const CustomToolCallItemIn = z.looseObject({
+  type: z.literal("custom_tool_call"),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  namespace: z.string().min(1).nullish(),
+  input: z.string(),
+});
+export const CustomToolCallOutputItemIn = z.looseObject({
+  type: z.literal("custom_tool_call_output"),
+  call_id: z.string().min(1),
+  output: z.union([z.string(), z.array(ContentPart)]),
+});
+/** Tools declared inside the input (Codex does so for some models) instead of in `tools`. */
+export const AdditionalToolsItemIn = z.looseObject({
+  type: z.literal("additional_tools"),
+  tools: z.array(z.unknown()),
 });
 
 export const FunctionToolIn = z.looseObject({
@@ -65,9 +101,42 @@ export const FunctionToolIn = z.looseObject({
   strict: z.boolean().nullish(),
 });
 
+/** A freeform tool: the model writes raw text (a patch, a script), optionally following a grammar. */
+export const CustomToolIn = z.looseObject({
+  type: z.literal("custom"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  format: z
+    .looseObject({
+      type: z.string(),
+      syntax: z.string().nullish(),
+      definition: z.string().nullish(),
+    })
+    .nullish(),
+});
+
+/** A group of function and custom tools (Codex's sub-agent tools, an MCP server's tools). */
+export const NamespaceToolIn = z.looseObject({
+  type: z.literal("namespace"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  tools: z.array(z.unknown()),
+});
+
 export const ToolChoiceIn = z.union([
   z.enum(["none", "auto", "required"]),
-  z.looseObject({ type: z.literal("function"), name: z.string().min(1) }),
+  z.looseObject({
+    type: z.enum(["function", "custom"]),
+    name: z.string().min(1),
+    namespace: z.string().nullish(),
+  }),
+  z.looseObject({
+    type: z.literal("allowed_tools"),
+    mode: z.enum(["auto", "required"]),
+    tools: z.array(
+      z.looseObject({ type: z.string(), name: z.string().nullish(), namespace: z.string().nullish() }),
+    ),
+  }),
 ]);
 
 export const TextFormatIn = z.discriminatedUnion("type", [
@@ -95,7 +164,7 @@ export const ResponsesRequest = z.looseObject({
   top_p: z.number().nullish(),
   stream: z.boolean().nullish(),
   user: z.string().nullish(),
-  text: z.looseObject({ format: z.unknown().optional() }).nullish(),
+  text: z.looseObject({ format: z.unknown().optional(), verbosity: z.string().nullish() }).nullish(),
   reasoning: z.looseObject({ effort: z.string().nullish() }).nullish(),
   previous_response_id: z.string().nullish(),
   conversation: z.unknown().optional(),
@@ -130,7 +199,20 @@ export interface FunctionCallItemOut {
   status: ItemStatus;
   call_id: string;
   name: string;
+  /** The namespace of a namespaced tool, as the client declared it; Codex dispatches on name + namespace. */
+  namespace?: string;
   arguments: string;
+}
+
+/** A call of a freeform tool: `input` is the raw text the model wrote. */
+export interface CustomToolCallItemOut {
+  id: string;
+  type: "custom_tool_call";
+  status: ItemStatus;
+  call_id: string;
+  name: string;
+  namespace?: string;
+  input: string;
 }
 
 export interface ReasoningItemOut {
@@ -140,7 +222,9 @@ export interface ReasoningItemOut {
   summary: { type: "summary_text"; text: string }[];
 }
 
-export type OutputItemOut = MessageItemOut | FunctionCallItemOut | ReasoningItemOut;
+export type ToolCallItemOut = FunctionCallItemOut | CustomToolCallItemOut;
+
+export type OutputItemOut = MessageItemOut | ToolCallItemOut | ReasoningItemOut;
 
 export interface ResponseUsageOut {
   input_tokens: number;

@@ -1,6 +1,7 @@
 import type { StreamUsage } from "../translate/types";
+import { callItem, freeformInput } from "./calls";
+import type { ToolNames } from "./tool-names";
 import type {
-  FunctionCallItemOut,
   ItemStatus,
   MessageItemOut,
   OutputItemOut,
@@ -9,6 +10,7 @@ import type {
   ResponseOut,
   ResponseStatus,
   ResponseUsageOut,
+  ToolCallItemOut,
 } from "./types";
 
 /**
@@ -24,6 +26,9 @@ import type {
  * - text and reasoning are never open at the same time (opening one closes the other); function calls
  *   may stay open side by side (OpenAI upstreams interleave their arguments) until their block ends or
  *   the response does;
+ * - a call is reported as the tool the client declared (`names`): a `function_call` with its name and
+ *   namespace, streamed as `response.function_call_arguments.*`, or, for a freeform tool, a
+ *   `custom_tool_call` whose input is known once the call ends (`response.custom_tool_call_input.*`);
  * - exactly one terminal event: `response.completed` / `response.incomplete` with the whole output and
  *   usage, or on failure `response.failed` followed by an `error` event (whose nested `error` object makes
  *   openai-node throw; Codex stops at `response.failed`). Nothing is written after it.
@@ -38,6 +43,8 @@ export interface WriterOptions {
   responseId?: string;
   /** Unix seconds; now by default. */
   createdAt?: number;
+  /** The tool names the request translation gave out; calls are reported as the client's tools. */
+  names?: ToolNames;
 }
 
 export type Finish =
@@ -45,7 +52,7 @@ export type Finish =
 
 type OpenText = { kind: "message"; index: number; item: MessageItemOut; text: string };
 type OpenReasoning = { kind: "reasoning"; index: number; item: ReasoningItemOut; text: string };
-type OpenCall = { index: number; item: FunctionCallItemOut };
+type OpenCall = { index: number; item: ToolCallItemOut; args: string };
 
 export function newResponseId(): string {
   return `resp_${crypto.randomUUID().replace(/-/g, "")}`;
@@ -225,20 +232,19 @@ export class ResponsesWriter {
   }
 
   /** A function call begins; `key` is the adapter's handle for it (tool-call index or block index). */
-  toolStart(out: string[], key: string | number, callId: string, name: string): void {
+  toolStart(out: string[], key: string | number, callId: string, wireName: string): void {
     this.start(out);
     if (this.calls.has(key)) return;
     this.closeOpen(out, "completed");
-    const item: FunctionCallItemOut = {
+    const item = callItem(this.opts.names, {
       id: this.itemId("fc"),
-      type: "function_call",
-      status: "in_progress",
-      call_id: callId,
-      name,
+      callId,
+      wireName,
       arguments: "",
-    };
+      status: "in_progress",
+    });
     const index = this.addItem(out, item);
-    this.calls.set(key, { index, item });
+    this.calls.set(key, { index, item, args: "" });
   }
 
   /** False when `key` names no started call (the adapter decides what that means). */
@@ -246,7 +252,10 @@ export class ResponsesWriter {
     const call = this.calls.get(key);
     if (!call) return false;
     if (delta === "") return true;
-    call.item.arguments += delta;
+    call.args += delta;
+    // A freeform call's input is inside the JSON arguments: it is known only when they are complete.
+    if (call.item.type === "custom_tool_call") return true;
+    call.item.arguments = call.args;
     this.frame(out, "response.function_call_arguments.delta", {
       item_id: call.item.id,
       output_index: call.index,
@@ -259,17 +268,22 @@ export class ResponsesWriter {
   toolEnd(out: string[], key: string | number, status: ItemStatus = "completed"): void {
     const call = this.calls.get(key);
     if (!call || call.item.status !== "in_progress") return;
-    call.item.status = status;
-    this.frame(out, "response.function_call_arguments.done", {
-      item_id: call.item.id,
-      output_index: call.index,
-      name: call.item.name,
-      arguments: call.item.arguments,
-    });
-    this.frame(out, "response.output_item.done", {
-      output_index: call.index,
-      item: structuredClone(call.item),
-    });
+    const item = call.item;
+    item.status = status;
+    const ids = { item_id: item.id, output_index: call.index };
+    if (item.type === "custom_tool_call") {
+      item.input = call.args === "" ? "" : freeformInput(call.args);
+      if (item.input !== "")
+        this.frame(out, "response.custom_tool_call_input.delta", { ...ids, delta: item.input });
+      this.frame(out, "response.custom_tool_call_input.done", { ...ids, input: item.input });
+    } else {
+      this.frame(out, "response.function_call_arguments.done", {
+        ...ids,
+        name: item.name,
+        arguments: item.arguments,
+      });
+    }
+    this.frame(out, "response.output_item.done", { output_index: call.index, item: structuredClone(item) });
   }
 
   /** Closes every open item, in output order. */

@@ -16,7 +16,7 @@ export interface CheckedStream {
   items: Json[];
   /** Text concatenated from output_text deltas, per output index. */
   text: Record<number, string>;
-  /** Arguments concatenated from deltas, per output index. */
+  /** Arguments (or a custom tool's input) concatenated from deltas, per output index. */
   args: Record<number, string>;
   terminal: Json | null;
   error: Json | null;
@@ -116,12 +116,29 @@ export function checkResponsesStream(sse: string): CheckedStream {
         if (data.arguments !== (out.args[index] ?? "")) v("arguments.done differs from the deltas");
         if (data.name !== item?.name) v("arguments.done with a different name");
         break;
+      case "response.custom_tool_call_input.delta":
+        needsItem();
+        if (item?.type !== "custom_tool_call") v("custom input delta for a non-custom_tool_call item");
+        if (data.delta === "") v("empty custom input delta");
+        if (data.item_id !== item?.id) v("custom input delta with a wrong item_id");
+        out.args[index] = (out.args[index] ?? "") + String(data.delta);
+        break;
+      case "response.custom_tool_call_input.done":
+        needsItem();
+        if (data.input !== (out.args[index] ?? "")) v("custom input done differs from the deltas");
+        break;
       case "response.output_item.done": {
         needsItem();
         const it = obj(data.item);
         if (it.id !== item?.id) v("output_item.done with another id");
         if (it.type === "function_call" && it.arguments !== (out.args[index] ?? "")) {
           v("function_call item arguments differ from the deltas");
+        }
+        if (it.type === "custom_tool_call" && it.input !== (out.args[index] ?? "")) {
+          v("custom_tool_call item input differs from the deltas");
+        }
+        if (it.type !== item?.type || it.name !== item?.name || it.namespace !== item?.namespace) {
+          v("output_item.done names another tool than output_item.added");
         }
         if (it.type === "message") {
           const text = obj((it.content as unknown[] | undefined)?.[0]).text;

@@ -116,6 +116,7 @@ describe("responsesRequestToChat", () => {
       temperature: 0.3,
       top_p: 0.8,
       user: "u1",
+      tools: [{ type: "function", name: "f" }],
       tool_choice: { type: "function", name: "f" },
       text: { format: { type: "json_schema", name: "out", schema: { type: "object" }, strict: true } },
     });
@@ -128,6 +129,9 @@ describe("responsesRequestToChat", () => {
         temperature: 0.3,
         top_p: 0.8,
         user: "u1",
+        tools: [
+          { type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } },
+        ],
         tool_choice: { type: "function", function: { name: "f" } },
         response_format: {
           type: "json_schema",
@@ -167,15 +171,10 @@ describe("responsesRequestToChat", () => {
     [{ previous_response_id: "resp_1" }, "previous_response_id", /stores no responses/],
     [{ conversation: "conv_1" }, "conversation", /no state/],
     [{ background: true }, "background", /no state/],
-    [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input[0].type", /item references/],
-    [
-      { input: [{ type: "web_search_call", id: "ws" }] },
-      "input[0].type",
-      /'web_search_call' are not supported/,
-    ],
-    [{ tools: [{ type: "web_search" }] }, "tools[0].type", /'web_search' are not supported/],
+    [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input[0].type", /stored responses/],
     [{ tools: [{ type: "function" }] }, "tools[0].name", /name/],
-    [{ tool_choice: { type: "web_search" } }, "tool_choice", /only/],
+    [{ tools: [{ type: "web_search" }], tool_choice: { type: "web_search" } }, "tool_choice", /only/],
+    [{ tool_choice: { type: "function", name: "undeclared" } }, "tool_choice", /declared/],
     [{ text: { format: { type: "xml" } } }, "text.format", /json_schema/],
     [
       { input: [{ role: "user", content: [{ type: "input_image", file_id: "file_1" }] }] },
