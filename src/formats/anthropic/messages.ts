@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What the gateway itself reads from an Anthropic Messages request. Loose: everything else (cache_control,

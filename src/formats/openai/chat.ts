@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What the gateway itself reads from a chat completions request. Loose on purpose: every other field is
