@@ -16,7 +16,8 @@ export default tseslint.config(
         {
           selector:
             "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z'][importKind!='type'], ImportDeclaration[source.value='zod'][importKind!='type'] > ImportDefaultSpecifier",
-          message: 'Use `import * as z from "zod"`: the `z` export drags all of zod\'s locales into the bundle.',
+          message:
+            'Use `import * as z from "zod"`: the `z` export drags all of zod\'s locales into the bundle.',
         },
       ],
     },
