@@ -188,8 +188,10 @@ async function main() {
   if (args.includes("--stages")) {
     const stages = await runStages(() => stopping);
     if (!stages) return 130;
-    console.log(`\n${stages.table}\n\n${stages.note}`);
-    console.log(`\nResults written to ${await save("stages.json", { stages: stages.rows })}`);
+    console.log(`\n${stages.table}`);
+    console.log(
+      `\nResults written to ${await save("stages.json", { stages: stages.rows, micro: stages.micro })}`,
+    );
     return stages.rows.some(flagged) ? 2 : 0;
   }
 

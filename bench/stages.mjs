@@ -12,6 +12,7 @@ import { load, warmUp } from "./load.mjs";
 import { fmt, formatTable } from "./report.mjs";
 import { STAGE_SCENARIO, requestFor } from "./scenarios.mjs";
 import { SETTINGS } from "./settings.mjs";
+import { runStageMicro } from "./stage-micro.mjs";
 import { floorTarget, startFloor } from "./targets.mjs";
 
 /** In the order they build on each other; the names are the floor's paths. */
@@ -34,7 +35,7 @@ const median = (xs) =>
 /**
  * @param {() => boolean} stopping
  */
-export async function runStages(stopping) {
+async function runWorkerdStages(stopping) {
   const { rounds, seconds } = { rounds: SETTINGS.stageRounds, seconds: SETTINGS.stageSeconds };
   console.log(
     `Stage costs: ${VARIANTS.length} floor variants x ${rounds} rounds x ${seconds} s, ` +
@@ -95,11 +96,28 @@ export async function runStages(stopping) {
       lines,
     );
     const note =
-      "ms/request added: 1000/rps of the variant minus that of the one it builds on; with every connection " +
+      "workerd: ms/request added: 1000/rps of the variant minus that of the one it builds on; with every connection " +
       "busy, 1/rps is the time one request holds the busiest resource (workerd's thread), so this is the " +
       "stage's cost per request (24 SSE frames). Medians of the rounds.";
-    return { rows, table, note };
+    return { rows, table: `${table}\n${note}` };
   } finally {
     await base.stop();
   }
+}
+
+/**
+ * The workerd variants under load, then the same stages in the Node microbenchmark.
+ * @param {() => boolean} stopping
+ */
+export async function runStages(stopping) {
+  const workerd = await runWorkerdStages(stopping);
+  if (!workerd) return null;
+  process.stdout.write("  the same stages in a Node microbenchmark …");
+  const micro = await runStageMicro(VARIANTS, { rounds: 9, requests: 500 });
+  console.log(" done");
+  return {
+    rows: workerd.rows,
+    micro: micro.rows,
+    table: `${workerd.table}\n\n${micro.table}\n${micro.note}`,
+  };
 }
