@@ -15,7 +15,8 @@
  * @property {number | null} fbP50 first-byte p50 (ms), of requests sent one at a time (no load)
  * @property {number | null} fbP99 first-byte p99 (ms)
  * @property {number} requests requests completed under load
- * @property {number} non2xx answers that were not 2xx (load, warm-up excluded, and first-byte requests)
+ * @property {number} non2xx answers that were not 2xx, under load and among the first-byte requests (the
+ *   warm-up's first answer must be 2xx or the run stops)
  * @property {number} errors connection errors and timeouts
  * @property {{ perRequest: number, byCall: Record<string, number> } | null} doCalls
  *   Durable Object calls per gateway request, counted by the bench's gateway entry

@@ -75,8 +75,8 @@ function doCallsBetween(before, after) {
 }
 
 /**
- * One row: warm-up, load, first-byte times for streamed scenarios, and the Durable Object calls made
- * meanwhile (counted targets only).
+ * One row: warm-up, load, first-byte times of requests sent one at a time, and the Durable Object calls
+ * made meanwhile (counted targets only).
  * @param {Scenario} scenario
  * @param {Target} target
  * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx

@@ -365,7 +365,7 @@ export function adminClient(baseUrl, adminToken) {
  * Starts the emulator and the gateway with vars { ADMIN_TOKEN, DATABRICKS_PAT }.
  * @param {{ pat?: string, adminToken?: string, vars?: Record<string, string>, runtime?: "wrangler" | "miniflare" }} [options]
  *   vars: more `--var`s for the gateway; runtime: `wrangler dev` (default, what `npm run dev` runs) or
- *   the bundled Worker on Miniflare without wrangler's proxy (what the bench measures)
+ *   the bundled Worker on Miniflare without wrangler's proxy (as the bench serves it)
  * @returns {Promise<Stack>}
  */
 export async function startStack({
