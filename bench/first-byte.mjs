@@ -16,18 +16,19 @@ export function percentile(sorted, p) {
 
 /**
  * @param {{ url: string, headers: Record<string, string>, body: string, n: number }} options
- * @returns {Promise<{ n: number, p50: number, p99: number, mean: number, failures: number }>}
+ * @returns {Promise<{ n: number, p50: number, p99: number, mean: number, non2xx: number, errors: number }>}
  */
 export async function measureFirstByte({ url, headers, body, n }) {
   /** @type {number[]} */
   const samples = [];
-  let failures = 0;
+  let non2xx = 0;
+  let errors = 0;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     try {
       const res = await fetch(url, { method: "POST", headers, body });
       if (!res.ok || !res.body) {
-        failures++;
+        non2xx++;
         await res.arrayBuffer();
         continue;
       }
@@ -39,10 +40,10 @@ export async function measureFirstByte({ url, headers, body, n }) {
         // drain, so the connection is reused
       }
     } catch {
-      failures++;
+      errors++;
     }
   }
   samples.sort((a, b) => a - b);
   const mean = samples.reduce((s, x) => s + x, 0) / (samples.length || 1);
-  return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), mean, failures };
+  return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), mean, non2xx, errors };
 }

@@ -1,56 +1,39 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench`: the same load sent to the Databricks emulator directly and through the gateway
- * (`wrangler dev`), both on loopback, for every scenario in bench/scenarios.mjs.
+ * `npm run bench`: Bricklane beside its floor and its peer, in one run, on loopback.
  *
- * Env: BENCH_SECONDS (10, per scenario and target), BENCH_CONNECTIONS (20), BENCH_FIRST_BYTE_N (200
- * sequential streamed requests per target), BENCH_WORKERS (2 autocannon worker threads, so the load
- * generator does not share the emulator's event loop), BENCH_SCENARIOS (comma-separated names).
- * Results: printed as a table and written to .bench/results.json.
+ *   npm run bench                  the comparison (JSON and SSE; every target), the remote-DO rows, the
+ *                                  large stream, the bundle size and the cold start
+ *   npm run bench -- --stages      stage costs of today's passthrough SSE relay (bench/stages.mjs)
+ *   npm run bench -- --cold-start  only the cold start and the bundle size (bench/cold-start.mjs)
+ *
+ * Settings: bench/settings.mjs (BENCH_* variables). Results: printed, and written to .bench/results.json
+ * (or .bench/stages.json, .bench/cold-start.json).
  */
-import autocannon from "autocannon";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { REPO_ROOT, startStack, stopAll } from "../tools/lib/stack.mjs";
+import { REPO_ROOT, stopAll } from "../tools/lib/stack.mjs";
 import { bigStream } from "./big-stream.mjs";
+import { measureColdStart, coldStartTable } from "./cold-start.mjs";
 import { measureFirstByte } from "./first-byte.mjs";
-import { ratios, table } from "./report.mjs";
-import { SCENARIOS } from "./scenarios.mjs";
+import { load, warmUp } from "./load.mjs";
+import { doCallLines, flagged, mainTable, remoteDoTable } from "./report.mjs";
+import { SCENARIOS, requestFor } from "./scenarios.mjs";
+import { SETTINGS } from "./settings.mjs";
+import { bundleSize, sizeLine } from "./size.mjs";
+import { runStages } from "./stages.mjs";
+import { startAll } from "./targets.mjs";
 
 /** @typedef {import("./report.mjs").Row} Row */
-
-const PAT = "dapi-local-emulator-pat";
-const PROVIDER = "databricks";
-const MODEL = "databricks-claude-sonnet-4";
-
-/** @param {string} name @param {number} fallback */
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-}
-
-const SECONDS = intEnv("BENCH_SECONDS", 10);
-const CONNECTIONS = intEnv("BENCH_CONNECTIONS", 20);
-const FIRST_BYTE_N = intEnv("BENCH_FIRST_BYTE_N", 200);
-const WORKERS = Math.min(intEnv("BENCH_WORKERS", 2), CONNECTIONS);
-/** `miniflare` (default): the bundled Worker on workerd directly; `wrangler`: behind `wrangler dev`. */
-const RUNTIME = process.env.BENCH_RUNTIME === "wrangler" ? "wrangler" : "miniflare";
-/** Size of the large-stream check (MB of content); 0 skips it. */
-const BIG_MB = process.env.BENCH_BIG_STREAM_MB === undefined ? 100 : Number(process.env.BENCH_BIG_STREAM_MB);
-const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()) : null;
+/** @typedef {import("./targets.mjs").Target} Target */
+/** @typedef {import("./scenarios.mjs").Scenario} Scenario */
 
 const NOTE = [
-  RUNTIME === "miniflare"
-    ? "Note: the gateway is the Worker bundled as for deploy, served by workerd through Miniflare (local KV and"
-    : "Note: the gateway runs under `wrangler dev`, whose own proxy in front of the Worker dominates these numbers (local KV and",
-  "Durable Objects, one key, so one limiter object serialises every call). Load generator, emulator and",
-  "workerd share this machine's 2 CPUs: read the ratios as an upper bound on the gateway's cost, not as",
-  "edge performance. BENCH_RUNTIME=wrangler measures behind `wrangler dev` instead.",
+  "Every Worker (the floor, its variants, Bricklane) is bundled as `wrangler deploy` would and served by",
+  "workerd through Miniflare, with local KV and Durable Objects; Portkey runs on Node. Load generator,",
+  "emulator and every target share this machine's CPUs: compare rows of one run (the ratios), not",
+  "absolute numbers across runs or with the edge.",
 ].join("\n");
 
 let stopping = false;
@@ -62,160 +45,214 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
   });
 }
 
-/**
- * One autocannon run.
- * @param {{ url: string, headers: Record<string, string>, body: string }} target
- */
-async function load(target) {
-  const result = await autocannon({
-    url: target.url,
-    method: "POST",
-    headers: target.headers,
-    body: target.body,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    workers: WORKERS,
-  });
-  return {
-    rps: Number(result.requests.average),
-    p50: Number(result.latency.p50),
-    p99: Number(result.latency.p99),
-    non2xx: Number(result.non2xx),
-    errors: Number(result.errors) + Number(result.timeouts),
-  };
+/** @param {string} name @param {unknown} data */
+async function save(name, data) {
+  const dir = join(REPO_ROOT, ".bench");
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, name);
+  const meta = { date: new Date().toISOString(), node: process.version, settings: SETTINGS, note: NOTE };
+  await writeFile(out, `${JSON.stringify({ ...meta, .../** @type {object} */ (data) }, null, 2)}\n`);
+  return out;
 }
 
 /**
- * A few sequential requests so wrangler has built the Worker and connections are open.
- * @param {{ url: string, headers: Record<string, string>, body: string }} target
+ * Durable Object calls between two snapshots of the gateway entry's counters, per gateway request.
+ * @param {import("./targets.mjs").DoStats} before
+ * @param {import("./targets.mjs").DoStats} after
  */
-async function warmUp(target) {
-  for (let i = 0; i < 20; i++) {
-    const res = await fetch(target.url, { method: "POST", headers: target.headers, body: target.body });
-    await res.arrayBuffer();
-    if (i === 0 && !res.ok) throw new Error(`warm-up request to ${target.url} answered HTTP ${res.status}`);
+function doCallsBetween(before, after) {
+  const requests = after.completed - before.completed;
+  /** @type {Record<string, number>} */
+  const byCall = {};
+  let total = 0;
+  for (const [name, n] of Object.entries(after.calls)) {
+    const delta = n - (before.calls[name] ?? 0);
+    if (delta === 0) continue;
+    byCall[name] = requests > 0 ? delta / requests : 0;
+    total += delta;
   }
+  return { perRequest: requests > 0 ? total / requests : 0, byCall };
 }
 
-async function main() {
-  const scenarios = ONLY ? SCENARIOS.filter((s) => ONLY.includes(s.name)) : SCENARIOS;
-  if (scenarios.length === 0)
-    throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
-  console.log(
-    `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SECONDS} s x ${CONNECTIONS} connections ` +
-      `(${WORKERS} autocannon workers) per scenario and target; ${FIRST_BYTE_N} sequential first-byte requests.`,
-  );
-  console.log("Starting the emulator and the gateway on 127.0.0.1 …");
-  const stack = await startStack({ pat: PAT, runtime: RUNTIME });
-  const provider = {
-    format: "openai",
-    baseUrl: `${stack.emulator.url}/mlflow`,
-    auth: { type: "bearer", secret: "DATABRICKS_PAT" },
+/**
+ * One row: warm-up, load, first-byte times of requests sent one at a time, and the Durable Object calls
+ * made meanwhile (counted targets only).
+ * @param {Scenario} scenario
+ * @param {Target} target
+ * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
+ * @returns {Promise<Row>}
+ */
+async function measure(scenario, target, { doDelayMs, stats }) {
+  const request = requestFor(scenario, target);
+  const label = doDelayMs > 0 ? `${target.name} (DO +${doDelayMs} ms)` : target.name;
+  process.stdout.write(`  ${scenario.name} → ${label}: load …`);
+  await warmUp(request);
+  const before = target.counted ? await stats() : null;
+  const result = await load(request, SETTINGS);
+  /** @type {Row} */
+  const row = {
+    scenario: scenario.name,
+    target: target.name,
+    doDelayMs,
+    ...result,
+    fbP50: null,
+    fbP99: null,
+    doCalls: null,
   };
-  const put = await stack.admin("PUT", `/admin/providers/${PROVIDER}`, provider);
-  if (put.status !== 200) throw new Error(`create provider: HTTP ${put.status} ${JSON.stringify(put.json)}`);
-  const created = await stack.admin("POST", "/admin/keys", { name: "bench" });
-  if (created.status !== 201)
-    throw new Error(`create key: HTTP ${created.status} ${JSON.stringify(created.json)}`);
-  const { id: keyId, key } = /** @type {{ id: string, key: string }} */ (created.json);
+  if (scenario.firstByte) {
+    process.stdout.write(" first byte …");
+    const fb = await measureFirstByte({ ...request, n: SETTINGS.firstByteRequests });
+    row.fbP50 = fb.p50;
+    row.fbP99 = fb.p99;
+    row.non2xx += fb.non2xx;
+    row.errors += fb.errors;
+  }
+  if (before) row.doCalls = doCallsBetween(before, await stats());
+  const flag = flagged(row) ? ` FLAGGED: ${row.non2xx} non-2xx, ${row.errors} errors` : "";
+  process.stdout.write(` ${row.rps.toFixed(0)} req/s${flag}\n`);
+  return row;
+}
 
-  const targets = /** @type {const} */ ([
-    { name: "direct", url: `${stack.emulator.url}/mlflow/v1/chat/completions`, token: PAT, model: MODEL },
-    {
-      name: "gateway",
-      url: `${stack.gateway.url}/v1/chat/completions`,
-      token: key,
-      model: `${PROVIDER}/${MODEL}`,
-    },
-  ]);
-
+async function comparison() {
+  const scenarios = SETTINGS.scenarios
+    ? SCENARIOS.filter((s) => SETTINGS.scenarios?.includes(s.name))
+    : SCENARIOS;
+  if (scenarios.length === 0)
+    throw new Error(`no scenario matches BENCH_SCENARIOS (${SCENARIOS.map((s) => s.name)})`);
+  console.log(
+    `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.seconds} s x ${SETTINGS.connections} ` +
+      `connections (${SETTINGS.workers} autocannon workers) per scenario and target; ` +
+      `${SETTINGS.firstByteRequests} sequential first-byte requests.`,
+  );
+  console.log("Starting the emulator, the floor, Portkey and Bricklane on 127.0.0.1 …");
+  const stack = await startAll();
+  const targets = SETTINGS.targets
+    ? stack.targets.filter((t) => SETTINGS.targets?.includes(t.name))
+    : stack.targets;
   /** @type {Row[]} */
   const rows = [];
   for (const scenario of scenarios) {
-    await scenario.setup?.({ admin: stack.admin, keyId });
-    for (const t of targets) {
-      if (stopping) return;
-      const target = {
-        url: t.url,
-        headers: {
-          authorization: `Bearer ${t.token}`,
-          "content-type": "application/json",
-          ...scenario.headers,
-        },
-        body: JSON.stringify({ model: t.model, ...scenario.body }),
-      };
-      process.stdout.write(`  ${scenario.name} → ${t.name}: load …`);
-      await warmUp(target);
-      const result = await load(target);
-      let fbP50 = null;
-      let fbP99 = null;
-      if (scenario.firstByte) {
-        process.stdout.write(" first byte …");
-        const fb = await measureFirstByte({ ...target, n: FIRST_BYTE_N });
-        fbP50 = fb.p50;
-        fbP99 = fb.p99;
-        result.errors += fb.failures;
-      }
-      process.stdout.write(` ${result.rps.toFixed(0)} req/s\n`);
-      rows.push({ scenario: scenario.name, target: t.name, ...result, fbP50, fbP99 });
-      stack.emulator.clearRequests();
+    for (const target of targets) {
+      if (stopping) return null;
+      rows.push(await measure(scenario, target, { doDelayMs: 0, stats: stack.stats }));
     }
   }
-
-  console.log(`\n${table(rows)}\n\n${NOTE}`);
+  // The same calls with every Durable Object call delayed, as if the objects lived in another location.
+  const counted = targets.filter((t) => t.counted);
+  if (SETTINGS.doDelayMs > 0 && counted.length > 0) {
+    await stack.setDoDelay(SETTINGS.doDelayMs);
+    for (const scenario of scenarios) {
+      for (const target of counted) {
+        if (stopping) return null;
+        rows.push(await measure(scenario, target, { doDelayMs: SETTINGS.doDelayMs, stats: stack.stats }));
+      }
+    }
+    await stack.setDoDelay(0);
+  }
 
   /** @type {Awaited<ReturnType<typeof bigStream>> | null} */
   let big = null;
-  if (BIG_MB > 0 && !stopping) {
-    // 1000-character chunks; the client does not ask for usage, so the gateway reads every frame (the
-    // heavier of its two passthrough paths).
-    const chunks = Math.round((BIG_MB * 1_000_000) / 1000);
-    process.stdout.write(`\nLarge stream: ${BIG_MB} MB of content through the gateway …`);
-    big = await bigStream({
-      url: targets[1].url,
-      headers: {
-        authorization: `Bearer ${key}`,
-        "content-type": "application/json",
-        "x-emulator-fault": `chunks=${chunks};chunk_bytes=1000`,
+  const gateway = stack.targets.find((t) => t.name === "bricklane");
+  if (SETTINGS.bigStreamMb > 0 && gateway && !stopping) {
+    // 1000-character chunks; the client does not ask for usage, so the gateway reads every frame and
+    // re-encodes them to drop the usage chunk (the heavier of its two passthrough paths).
+    const chunks = Math.round((SETTINGS.bigStreamMb * 1_000_000) / 1000);
+    process.stdout.write(`  large stream: ${SETTINGS.bigStreamMb} MB of content through Bricklane …`);
+    const request = requestFor(
+      {
+        name: "big",
+        description: `${SETTINGS.bigStreamMb} MB streamed`,
+        body: { messages: [{ role: "user", content: "big" }], stream: true },
+        headers: { "x-emulator-fault": `chunks=${chunks};chunk_bytes=1000` },
       },
-      body: JSON.stringify({
-        model: targets[1].model,
-        messages: [{ role: "user", content: "big" }],
-        stream: true,
-      }),
-      megabytes: BIG_MB,
-    });
+      gateway,
+    );
+    big = await bigStream({ ...request, megabytes: SETTINGS.bigStreamMb });
+    console.log(" done");
+  }
+  // Requests whose after-response work (usage, the call log) never finished: nothing is in flight now.
+  const final = targets.some((t) => t.counted) ? await stack.stats() : null;
+  const unfinished = final
+    ? { neverReturned: final.started - final.returned, waitUntilNeverDone: final.returned - final.completed }
+    : null;
+  await stack.stop();
+  return { rows, big, unfinished };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== "--stages" && a !== "--cold-start");
+  if (unknown.length > 0)
+    throw new Error(`unknown argument(s): ${unknown.join(" ")} (try --stages, --cold-start)`);
+
+  if (args.includes("--stages")) {
+    const stages = await runStages(() => stopping);
+    if (!stages) return 130;
+    console.log(`\n${stages.table}`);
     console.log(
-      ` ${(big.bytes / 1e6).toFixed(0)} MB in ${big.seconds.toFixed(1)} s ` +
+      `\nResults written to ${await save("stages.json", { stages: stages.rows, micro: stages.micro })}`,
+    );
+    return stages.rows.some(flagged) ? 2 : 0;
+  }
+
+  if (args.includes("--cold-start")) {
+    const size = await bundleSize();
+    console.log(sizeLine(size));
+    const cold = await measureColdStart(SETTINGS.coldStarts || 10);
+    console.log(`\n${coldStartTable(cold)}\n\n${cold.note}`);
+    console.log(`\nResults written to ${await save("cold-start.json", { bundle: size, coldStart: cold })}`);
+    return 0;
+  }
+
+  const compared = await comparison();
+  if (!compared) return 130;
+  const { rows, big, unfinished } = compared;
+  const size = await bundleSize();
+  const cold = SETTINGS.coldStarts > 0 ? await measureColdStart(SETTINGS.coldStarts) : null;
+
+  console.log(`\n${mainTable(rows.filter((r) => r.doDelayMs === 0))}`);
+  console.log(
+    `\nDurable Object calls per request (counted by bench/gateway-entry.ts):\n${doCallLines(rows)}`,
+  );
+  if (unfinished !== null) {
+    console.log(
+      `  gateway requests whose handler never returned (abandoned when the client left): ${unfinished.neverReturned}; ` +
+        `whose waitUntil work never finished: ${unfinished.waitUntilNeverDone}`,
+    );
+  }
+  if (rows.some((r) => r.doDelayMs > 0)) {
+    console.log(
+      `\nRemote Durable Objects: every DO call delayed by ${SETTINGS.doDelayMs} ms, as a call to another location ` +
+        `would be ("serial DO waits": first-byte growth / delay).\n${remoteDoTable(rows)}`,
+    );
+  }
+  if (big) {
+    console.log(
+      `\nLarge stream: ${(big.bytes / 1e6).toFixed(0)} MB in ${big.seconds.toFixed(1)} s ` +
         `(${(big.bytes / 1e6 / big.seconds).toFixed(0)} MB/s); workerd RSS ${big.rssBeforeMiB.toFixed(0)} MiB before, ` +
         `${big.rssPeakMiB.toFixed(0)} MiB at most while streaming.`,
     );
   }
-  const summary = scenarios.flatMap((s) => {
-    const direct = rows.find((r) => r.scenario === s.name && r.target === "direct");
-    const gateway = rows.find((r) => r.scenario === s.name && r.target === "gateway");
-    return direct && gateway ? [{ scenario: s.name, gatewayOverDirect: ratios(direct, gateway) }] : [];
-  });
-  const out = join(REPO_ROOT, ".bench", "results.json");
-  await mkdir(join(REPO_ROOT, ".bench"), { recursive: true });
-  const settings = {
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    firstByteRequests: FIRST_BYTE_N,
-    workers: WORKERS,
-  };
-  const meta = { date: new Date().toISOString(), node: process.version, ...settings };
-  await writeFile(
-    out,
-    `${JSON.stringify({ ...meta, note: NOTE, rows, summary, bigStream: big }, null, 2)}\n`,
-  );
+  console.log(`\n${sizeLine(size)}`);
+  if (cold) console.log(`\n${coldStartTable(cold)}\n${cold.note}`);
+  console.log(`\n${NOTE}`);
+  const out = await save("results.json", { rows, unfinished, bigStream: big, bundle: size, coldStart: cold });
   console.log(`\nResults written to ${out}`);
+  const bad = rows.filter(flagged);
+  if (bad.length > 0) {
+    console.error(
+      `\nFLAGGED: ${bad.length} row(s) had non-2xx answers or errors, so their numbers do not measure ` +
+        `successful calls: ${bad.map((r) => `${r.scenario}/${r.target}${r.doDelayMs ? ` (DO +${r.doDelayMs} ms)` : ""}`).join(", ")}`,
+    );
+    return 2;
+  }
+  return 0;
 }
 
 main().then(
-  async () => {
+  async (code) => {
     await stopAll();
-    process.exit(0);
+    process.exit(code);
   },
   async (err) => {
     if (stopping) return;

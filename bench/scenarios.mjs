@@ -1,7 +1,6 @@
 // @ts-check
 /**
- * Benchmark scenarios. Each one is sent with the same load to both targets (the emulator directly and
- * the gateway). Scenarios run in order; a `setup` (e.g. setting the key's limits) stays in effect after it.
+ * The requests the bench sends, the same to every target (only `model` and the credentials differ).
  */
 
 /**
@@ -9,54 +8,53 @@
  * @property {string} name
  * @property {string} description
  * @property {Record<string, unknown>} body the chat completion body, without `model`
- * @property {Record<string, string>} [headers] extra request headers (e.g. emulator faults)
- * @property {boolean} [firstByte] also measure time to the first body byte (streaming scenarios)
- * @property {(ctx: { admin: import("../tools/lib/stack.mjs").Stack["admin"], keyId: string }) => Promise<void>} [setup]
- *   runs once before the scenario (gateway configuration)
+ * @property {Record<string, string>} [headers] extra request headers (emulator faults)
+ * @property {boolean} [firstByte] also measure time to the first body byte of requests sent one at a time
+ *   (latency without load; for a JSON answer, about the whole answer)
  */
 
 const messages = [{ role: "user", content: "Benchmark request: say something short." }];
+const TWENTY_CHUNKS = { "x-emulator-fault": "chunks=20;chunk_bytes=16" };
 
 /** @type {Scenario[]} */
 export const SCENARIOS = [
   {
     name: "json",
-    description: "non-streaming chat completion",
+    description: "non-streamed chat completion",
     body: { messages, max_tokens: 64 },
-  },
-  {
-    name: "stream",
-    description: "streaming chat completion, 20 content chunks",
-    body: { messages, stream: true },
-    headers: { "x-emulator-fault": "chunks=20;chunk_bytes=16" },
     firstByte: true,
   },
-  // The same two with every limit set on the key (high enough never to refuse), so the difference to the
-  // rows above is the limiter's cost: sliding-window writes, a concurrency lease, budget bookkeeping.
   {
-    name: "json+limits",
-    description: "non-streaming, key with rpm, tpm, maxConcurrent and a budget",
-    body: { messages, max_tokens: 64 },
-    setup: setLimits,
-  },
-  {
-    name: "stream+limits",
-    description: "streaming, 20 chunks, key with rpm, tpm, maxConcurrent and a budget",
+    name: "sse",
+    description: "streamed chat completion, 20 content chunks",
     body: { messages, stream: true },
-    headers: { "x-emulator-fault": "chunks=20;chunk_bytes=16" },
+    headers: TWENTY_CHUNKS,
     firstByte: true,
-    setup: setLimits,
   },
 ];
 
-/** @param {{ admin: import("../tools/lib/stack.mjs").Stack["admin"], keyId: string }} ctx */
-async function setLimits({ admin, keyId }) {
-  const limits = {
-    rpm: 100_000_000,
-    tpm: 1_000_000_000_000,
-    maxConcurrent: 100_000,
-    budget: { usd: 1_000_000, period: "day" },
+/**
+ * The stage-cost run's request: streamed, and asking for usage, so every variant's upstream sends the same
+ * bytes (the usage chunk included) and the re-encoding variant has a chunk to drop, as the gateway does
+ * when it asked for usage on the client's behalf.
+ * @type {Scenario}
+ */
+export const STAGE_SCENARIO = {
+  name: "sse+usage",
+  description: "streamed, 20 content chunks, stream_options.include_usage",
+  body: { messages, stream: true, stream_options: { include_usage: true } },
+  headers: TWENTY_CHUNKS,
+};
+
+/**
+ * @param {Scenario} scenario
+ * @param {{ url: string, headers: Record<string, string>, model: string }} target
+ * @returns {import("./load.mjs").Request}
+ */
+export function requestFor(scenario, target) {
+  return {
+    url: target.url,
+    headers: { "content-type": "application/json", ...target.headers, ...scenario.headers },
+    body: JSON.stringify({ model: target.model, ...scenario.body }),
   };
-  const res = await admin("PATCH", `/admin/keys/${keyId}`, { limits });
-  if (res.status !== 200) throw new Error(`setting limits: HTTP ${res.status} ${JSON.stringify(res.json)}`);
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Configuration schemas. Every object is strict: an unknown field is an error on write (admin API) and on

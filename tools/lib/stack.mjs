@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +61,25 @@ export async function stopAll() {
 }
 
 /**
+ * Registers something started elsewhere (the bench's emulator and peer gateway), so stopAll() stops it; a
+ * process group given here (spawned `detached`) is also killed on an exit without stopAll().
+ * @param {{ processGroup?: number, stop: () => Promise<void> }} started
+ * @returns {() => Promise<void>} its stop, which also unregisters it (runs once)
+ */
+export function track({ processGroup, stop }) {
+  if (processGroup) liveGroups.add(processGroup);
+  /** @type {Promise<void> | undefined} */
+  let stopping;
+  const tracked = () =>
+    (stopping ??= stop().finally(() => {
+      if (processGroup) liveGroups.delete(processGroup);
+      liveStops.delete(tracked);
+    }));
+  liveStops.add(tracked);
+  return tracked;
+}
+
+/**
  * A free TCP port on 127.0.0.1 (the OS picks it; it is released before this resolves).
  * @returns {Promise<number>}
  */
@@ -81,16 +100,33 @@ export function freePort() {
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The Worker bundled by wrangler (as `wrangler deploy` would) and run by Miniflare directly, without
- * `wrangler dev`'s proxy in front: the closest this machine gets to how workerd serves it at the edge.
- * Bindings come from wrangler.toml; state is in memory. Used by the bench.
- * @param {{ vars?: Record<string, string> }} [options]
- * @returns {Promise<Gateway>}
+ * @typedef {object} Bundle
+ * @property {string} outDir where wrangler wrote the bundle
+ * @property {string} scriptPath the bundled module
+ * @property {string} configPath the wrangler config it was built from
+ * @property {() => Promise<void>} remove deletes outDir
  */
-export async function startGatewayMiniflare({ vars = {} } = {}) {
+
+/**
+ * Bundles a Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), with the config's build
+ * settings (minify, aliases, compatibility flags).
+ * @param {{ configPath?: string, entry?: string, metafile?: boolean }} [options]
+ *   configPath: a wrangler config (default: the repository's wrangler.toml); entry: a script that replaces
+ *   the config's `main` (the bench's instrumented entry); metafile: also write esbuild's metafile to
+ *   outDir/bundle-meta.json
+ * @returns {Promise<Bundle>}
+ */
+export async function bundleWorker({ configPath = join(REPO_ROOT, "wrangler.toml"), entry, metafile } = {}) {
   const outDir = await mkdtemp(join(tmpdir(), "bricklane-bundle-"));
   liveDirs.add(outDir);
-  const build = spawn(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outDir], {
+  const remove = async () => {
+    await rm(outDir, { recursive: true, force: true });
+    liveDirs.delete(outDir);
+  };
+  const args = [WRANGLER, "deploy", "--dry-run", "--config", configPath, "--outdir", outDir];
+  if (metafile) args.push("--metafile", join(outDir, "bundle-meta.json"));
+  if (entry) args.push(entry);
+  const build = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -99,11 +135,31 @@ export async function startGatewayMiniflare({ vars = {} } = {}) {
   build.stdout.on("data", (c) => (buildOutput += c));
   build.stderr.on("data", (c) => (buildOutput += c));
   const code = await new Promise((resolve) => build.once("exit", resolve));
-  if (code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${buildOutput}`);
+  if (code !== 0) {
+    await remove();
+    throw new Error(`wrangler deploy --dry-run failed:\n${buildOutput}`);
+  }
+  // Named after the entry (index.js for src/index.ts): the one .js file wrangler wrote.
+  const script = (await readdir(outDir)).find((f) => f.endsWith(".js"));
+  if (!script) {
+    await remove();
+    throw new Error(`wrangler deploy --dry-run wrote no .js file:\n${buildOutput}`);
+  }
+  return { outDir, scriptPath: join(outDir, script), configPath, remove };
+}
 
+/**
+ * Serves a bundle on Miniflare directly, without `wrangler dev`'s proxy in front: the closest this
+ * machine gets to how workerd serves it at the edge. Bindings come from the bundle's wrangler config;
+ * state is in memory. stop() disposes Miniflare and leaves the bundle in place.
+ * @param {Bundle} bundle
+ * @param {{ vars?: Record<string, string> }} [options]
+ * @returns {Promise<Gateway>}
+ */
+export async function serveBundle(bundle, { vars = {} } = {}) {
   const { Miniflare } = await import("miniflare");
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(bundle.configPath);
   let output = "";
   const mf = new Miniflare({
     ...workerOptions,
@@ -117,21 +173,48 @@ export async function startGatewayMiniflare({ vars = {} } = {}) {
       }
     },
     modules: true,
-    scriptPath: join(outDir, "index.js"),
-    modulesRoot: outDir,
+    scriptPath: bundle.scriptPath,
+    modulesRoot: bundle.outDir,
     bindings: { ...workerOptions.bindings, ...vars },
     host: "127.0.0.1",
     port: await freePort(),
   });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
   const stop = async () => {
     liveStops.delete(stop);
     await mf.dispose();
-    await rm(outDir, { recursive: true, force: true });
-    liveDirs.delete(outDir);
   };
   liveStops.add(stop);
+  let url;
+  try {
+    url = (await mf.ready).toString().replace(/\/$/, "");
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return { url, output: () => output, stop };
+}
+
+/**
+ * A Worker bundled by wrangler (as `wrangler deploy` would) and run by Miniflare directly (see
+ * serveBundle). Used by the bench.
+ * @param {{ vars?: Record<string, string>, configPath?: string, entry?: string }} [options]
+ * @returns {Promise<Gateway>}
+ */
+export async function startGatewayMiniflare({ vars = {}, configPath, entry } = {}) {
+  const bundle = await bundleWorker({ configPath, entry });
+  try {
+    const served = await serveBundle(bundle, { vars });
+    return {
+      ...served,
+      stop: async () => {
+        await served.stop();
+        await bundle.remove();
+      },
+    };
+  } catch (err) {
+    await bundle.remove();
+    throw err;
+  }
 }
 
 /**
@@ -250,10 +333,39 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
 }
 
 /**
+ * Calls to a gateway's admin API with the admin bearer token; the answer's body is parsed as JSON when
+ * it is JSON.
+ * @param {string} baseUrl
+ * @param {string} adminToken
+ * @returns {Stack["admin"]}
+ */
+export function adminClient(baseUrl, adminToken) {
+  return async (method, path, body) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    /** @type {unknown} */
+    let json = null;
+    try {
+      json = text === "" ? null : JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  };
+}
+
+/**
  * Starts the emulator and the gateway with vars { ADMIN_TOKEN, DATABRICKS_PAT }.
  * @param {{ pat?: string, adminToken?: string, vars?: Record<string, string>, runtime?: "wrangler" | "miniflare" }} [options]
  *   vars: more `--var`s for the gateway; runtime: `wrangler dev` (default, what `npm run dev` runs) or
- *   the bundled Worker on Miniflare without wrangler's proxy (what the bench measures)
+ *   the bundled Worker on Miniflare without wrangler's proxy (as the bench serves it)
  * @returns {Promise<Stack>}
  */
 export async function startStack({
@@ -285,25 +397,7 @@ export async function startStack({
     emulator,
     gateway,
     adminToken,
-    async admin(method, path, body) {
-      const res = await fetch(`${gateway.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminToken}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      /** @type {unknown} */
-      let json = null;
-      try {
-        json = text === "" ? null : JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: res.status, json };
-    },
+    admin: adminClient(gateway.url, adminToken),
     async stop() {
       await Promise.allSettled([gateway.stop(), emulator.close()]);
     },

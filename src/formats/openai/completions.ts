@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { FrameObserver } from "../passthrough";
 import { openAiObserver } from "./passthrough-observer";
 import { frameData, isRecord, tryParseJson } from "../sse";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * OpenAI embeddings (`POST /v1/embeddings`). The gateway reads only what it needs; every other field goes

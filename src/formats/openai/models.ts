@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Model listing: reading Databricks Unity Catalog's paged registered-model list, and writing the

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The parts of OpenAI's Responses API (`POST /v1/responses`) the gateway reads and writes. Input schemas

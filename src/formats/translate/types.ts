@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The parts of the OpenAI Chat Completions and Anthropic Messages wire formats that translation reads.

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { Name } from "../../config/schemas";
