@@ -39,8 +39,9 @@ function record(info: CallInfo, stream: boolean, report: StreamReport): CallReco
 }
 
 /**
- * A JSON answer: read whole (one object, not a stream), converted (identity for passthrough), usage taken
- * from it. A body the translator cannot read is the upstream's fault: 502, not a crash.
+ * A JSON answer: read whole (one object, not a stream), the provider's secret taken out, converted
+ * (identity for passthrough), usage taken from it. A body the translator cannot read is the upstream's
+ * fault: 502, not a crash.
  */
 export async function relayJson(
   c: Context<AppEnv>,
@@ -48,7 +49,7 @@ export async function relayJson(
   info: CallInfo,
   convert: (text: string) => { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string },
 ): Promise<Response> {
-  const text = await res.text();
+  const text = c.get("redactor").redact(await res.text());
   const converted = convert(text);
   if (!converted.ok) {
     throw new GatewayError(
@@ -103,7 +104,8 @@ function once(info: CallInfo, c: Context<AppEnv>) {
 
 /**
  * SSE in the client's own format, relayed as it arrives: upstream body (guarded, so a cut becomes an end)
- * → the format's passthrough tap (bytes in, the same bytes out). Recorded when it ends or the client leaves.
+ * → the format's passthrough tap (bytes in, the same bytes out, but for the provider's secret, which the
+ * tap takes out). Recorded when it ends or the client leaves.
  */
 export function relayPassthroughSse(
   c: Context<AppEnv>,
@@ -114,7 +116,13 @@ export function relayPassthroughSse(
 ): Response {
   let upstreamFailed = false;
   const finish = once(info, c);
-  const tap = passthroughStream({ format, observer, upstreamFailed: () => upstreamFailed, onEnd: finish });
+  const tap = passthroughStream({
+    format,
+    observer,
+    redaction: c.get("redactor").stream(),
+    upstreamFailed: () => upstreamFailed,
+    onEnd: finish,
+  });
   const source = guardedBody(body, {
     onUpstreamError: () => {
       upstreamFailed = true;
@@ -128,8 +136,9 @@ const fromStreamUsage = (u: StreamUsage): Usage | null =>
   u.reported ? { inputTokens: u.inputTokens, outputTokens: u.outputTokens, estimated: false } : null;
 
 /**
- * SSE in the other format: upstream body (guarded) → decode → parse events (eventsource-parser) → the
- * translator → encode. The translator ends every stream with its terminal event or an in-band error.
+ * SSE in the other format: upstream body (guarded, the provider's secret taken out) → decode → parse
+ * events (eventsource-parser) → the translator → encode. The translator ends every stream with its
+ * terminal event or an in-band error, whose words then come from bytes that hold no secret.
  */
 export function relayTranslatedSse(
   c: Context<AppEnv>,
@@ -149,6 +158,7 @@ export function relayTranslatedSse(
   );
   // The translator may not see a cancel at all; settle here (the first report wins).
   const stream = translateSseStream(body, translator, {
+    redaction: c.get("redactor").stream(),
     onUpstreamError: () => {
       upstreamFailed = true;
     },

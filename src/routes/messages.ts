@@ -94,7 +94,8 @@ messages.post("/messages/count_tokens", async (c) => {
     return {
       path: "/v1/messages/count_tokens",
       body: { ...raw, model: target.model },
-      respond: async (res) => c.body(await res.text(), 200, { "content-type": "application/json" }),
+      respond: async (res) =>
+        c.body(c.get("redactor").redact(await res.text()), 200, { "content-type": "application/json" }),
     };
   });
 });

@@ -15,6 +15,7 @@ import {
   type ListedModel,
   type UcListing,
 } from "../formats/openai/models";
+import { Redactor } from "../upstream/redactor";
 import { providerSecret } from "../upstream/request";
 
 /**
@@ -77,12 +78,14 @@ async function fetchUcPage(
   const headers = new Headers(provider.headers);
   headers.set("accept", "application/json");
   if (secret !== null) headers.set("authorization", `Bearer ${secret}`);
-  const res = await fetch(url, { headers, signal });
+  // Not following redirects keeps the secret going to the configured URL only.
+  const res = await fetch(url, { headers, signal, redirect: "manual" });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
     throw new Error(`upstream answered ${res.status}`);
   }
-  return await res.json();
+  // Model names reach every client that lists models: an echoed secret must not ride along.
+  return JSON.parse(Redactor.for(secret).redact(await res.text()));
 }
 
 /** The provider's Unity Catalog models, from the isolate's cache or read page by page. */
