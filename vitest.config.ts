@@ -27,7 +27,7 @@ export default defineConfig({
               // Test values for the secrets; real ones come from `wrangler secret put`.
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
-                DATABRICKS_PAT: "dapi-test-pat",
+                DATABRICKS_PAT: "dapi-test/pat+0123456789abcdef=",
                 MAX_BODY_BYTES: "65536",
               },
             },

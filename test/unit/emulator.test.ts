@@ -432,6 +432,58 @@ describe("emulator: faults", () => {
     expect(events.map((e) => e.type)).toEqual(["message_start", "ping", "content_block_start", "error"]);
   });
 
+  it("echo_auth repeats the Authorization header in error bodies (JSON or text), padded and encoded as asked", async () => {
+    const auth = `Bearer ${PAT}`;
+    const json = await chat({}, { "x-emulator-fault": "status=400;echo_auth=1;error_pad=300" });
+    const message = ((await json.json()) as { error: { message: string } }).error.message;
+    expect(message.indexOf(auth)).toBe(300);
+    const text = await anthropic({}, { "x-emulator-fault": "status=500;echo_auth=1;error_body=text" });
+    expect(text.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await text.text()).toBe(`emulator: injected fault (status 500) for credentials '${auth}'`);
+    for (const [form, value] of [
+      ["url", encodeURIComponent(auth)],
+      ["base64", Buffer.from(auth).toString("base64")],
+      ["base64url", Buffer.from(auth).toString("base64url")],
+    ]) {
+      const res = await chat({}, { "x-emulator-fault": `status=403;echo_auth=1;echo_form=${form}` });
+      expect(await res.text()).toContain(value);
+    }
+    expect((await chat({}, { "x-emulator-fault": "echo_form=rot13" })).status).toBe(400);
+  });
+
+  it("echo_headers puts the echoed value in retry-after, retry-after-ms and x-emulator-echo", async () => {
+    const auth = `Bearer ${PAT}`;
+    const err = await chat({}, { "x-emulator-fault": "status=429;echo_auth=1;echo_headers=1" });
+    expect(err.headers.get("retry-after")).toBe(auth);
+    expect(err.headers.get("retry-after-ms")).toBe(auth);
+    const ok = await chat({}, { "x-emulator-fault": "echo_auth=1;echo_headers=1" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-emulator-echo")).toBe(auth);
+  });
+
+  it("echo_auth with error_after repeats it in the in-band error; split_echo writes that frame in two", async () => {
+    const auth = `Bearer ${PAT}`;
+    const res = await chat(
+      { stream: true },
+      { "x-emulator-fault": "error_after=2;echo_auth=1;split_echo=1;chunk_delay_ms=30" },
+    );
+    const reader = res.body!.getReader();
+    const chunks: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(new TextDecoder().decode(value));
+    }
+    const whole = chunks.join("");
+    expect(whole).toContain(auth);
+    // The frame with the echo arrived in two reads, cut inside the echoed value.
+    expect(chunks.some((c) => c.includes(auth))).toBe(false);
+    const events = await anthropicEvents(
+      await anthropic({ stream: true }, { "x-emulator-fault": "error_after=3;echo_auth=1" }),
+    );
+    expect(JSON.stringify(events.at(-1))).toContain(auth);
+  });
+
   it("chunks and chunk_bytes size the stream; no_usage drops usage", async () => {
     const res = await chat(
       { stream: true, stream_options: { include_usage: true } },

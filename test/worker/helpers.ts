@@ -1,8 +1,10 @@
-import { SELF } from "cloudflare:test";
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
+import worker from "../../src/index";
 
 export const ADMIN_TOKEN = "test-admin-token";
-export const PAT = "dapi-test-pat";
+/** The token the worker project gives the gateway and the emulator; its `/`, `+` and `=` make its URL-encoded form differ. */
+export const PAT = "dapi-test/pat+0123456789abcdef=";
 export const emulatorUrl = () => inject("emulatorUrl");
 
 export type Json = Record<string, unknown>;
@@ -14,6 +16,20 @@ export async function admin(method: string, path: string, body?: unknown) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { res, status: res.status, json: (await res.json()) as Json };
+}
+
+/**
+ * Calls the Worker's handler directly with an execution context of the test's own, so a test can wait
+ * for exactly the work the Worker left running after its response (usage recording, call logs, refunds):
+ * read the body first (a stream records when it ends), then `await settled()`.
+ */
+export async function callWorker(
+  path: string,
+  init: RequestInit,
+): Promise<{ res: Response; settled: () => Promise<void> }> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://gateway.test${path}`, init), env, ctx);
+  return { res, settled: () => waitOnExecutionContext(ctx) };
 }
 
 let counter = 0;

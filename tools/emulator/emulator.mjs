@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import { anthropicError, countTokens, messages } from "./anthropic.mjs";
 import { completions } from "./completions.mjs";
 import { control } from "./control.mjs";
-import { FaultError, FaultQueue, parseFault, takeFault } from "./faults.mjs";
+import { FaultError, FaultQueue, echoedValue, parseFault, takeFault, withEcho } from "./faults.mjs";
 import {
   clientGoneSignal,
   isLoopbackHost,
@@ -15,6 +15,7 @@ import {
   plainHeaders,
   readBody,
   sendJson,
+  sendText,
   sleep,
   untilAborted,
 } from "./http.mjs";
@@ -155,14 +156,20 @@ export async function startEmulator({
     }
     if (fault.hang) return untilAborted(signal);
     if (fault.delay_ms && !(await sleep(fault.delay_ms, signal))) return;
+    fault.echoed = echoedValue(fault, req.headers.authorization ?? "");
+    if (fault.echoed && fault.echo_headers) res.setHeader("x-emulator-echo", fault.echoed);
     if (fault.status !== undefined) {
       /** @type {Record<string, string>} */
       const headers = {};
       if (fault.status === 429 || fault.retry_after !== undefined) {
         headers["retry-after"] = String(fault.retry_after ?? 1);
       }
-      const echoed = fault.echo_auth ? ` for credentials '${req.headers.authorization ?? ""}'` : "";
-      const message = `emulator: injected fault (status ${fault.status})${echoed}`;
+      if (fault.echoed && fault.echo_headers) {
+        headers["retry-after"] = fault.echoed;
+        headers["retry-after-ms"] = fault.echoed;
+      }
+      const message = withEcho(`emulator: injected fault (status ${fault.status})`, fault);
+      if (fault.error_body === "text") return sendText(res, fault.status, message, headers);
       return sendJson(res, fault.status, errorBody(format, fault.status, message), headers);
     }
     if (!parsed.ok) return sendJson(res, 400, errorBody(format, 400, "emulator: malformed JSON body"));
