@@ -38,6 +38,17 @@ function record(info: CallInfo, stream: boolean, report: StreamReport): CallReco
   };
 }
 
+type Converted = { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string };
+
+/** A converter that throws (a stack overflow on an absurdly nested upstream body) has failed to read it. */
+function convertSafely(convert: (text: string) => Converted, text: string): Converted {
+  try {
+    return convert(text);
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}
+
 /**
  * A JSON answer: read whole (one object, not a stream), the provider's secret taken out, converted
  * (identity for passthrough), usage taken from it. A body the translator cannot read is the upstream's
@@ -47,10 +58,10 @@ export async function relayJson(
   c: Context<AppEnv>,
   res: Response,
   info: CallInfo,
-  convert: (text: string) => { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string },
+  convert: (text: string) => Converted,
 ): Promise<Response> {
   const text = c.get("redactor").redact(await res.text());
-  const converted = convert(text);
+  const converted = convertSafely(convert, text);
   if (!converted.ok) {
     throw new GatewayError(
       "upstream_error",
