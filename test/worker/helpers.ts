@@ -97,8 +97,36 @@ export async function emulatorRequests(): Promise<
   }>;
 }
 
-export async function readAll(res: Response): Promise<string> {
-  return await res.text();
+/**
+ * Resolves once the emulator has a request whose header `header` is `value` (`received`), or once that
+ * request's client, the gateway, has gone away (`closed`): the emulator answers when it happens.
+ */
+export async function emulatorReached(header: string, value: string, until: "received" | "closed") {
+  const query = new URLSearchParams({ header, value, until });
+  const res = await fetch(`${emulatorUrl()}/__emulator/wait?${query}`);
+  if (res.status !== 200) throw new Error(`emulator wait failed: ${await res.text()}`);
+}
+
+/** A call through `callWorker` read to its end, with the work it left running after its response done. */
+export async function settledCall(path: string, init: RequestInit): Promise<{ res: Response; text: string }> {
+  const { res, settled } = await callWorker(path, init);
+  const text = await res.text();
+  await settled();
+  return { res, text };
+}
+
+/** `chat()` through `settledCall`: its usage, refunds and call log are recorded when this resolves. */
+export function chatSettled(
+  key: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = "/v1/chat/completions",
+) {
+  return settledCall(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 /** `data:` payloads of an SSE body. */

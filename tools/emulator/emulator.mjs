@@ -6,7 +6,7 @@
 import { createServer } from "node:http";
 import { anthropicError, countTokens, messages } from "./anthropic.mjs";
 import { completions } from "./completions.mjs";
-import { control } from "./control.mjs";
+import { Waiters, control } from "./control.mjs";
 import { FaultError, FaultQueue, echoedValue, parseFault, takeFault, withEcho } from "./faults.mjs";
 import {
   clientGoneSignal,
@@ -98,6 +98,7 @@ export async function startEmulator({
   /** @type {RecordedRequest[]} */
   const requests = [];
   const faults = new FaultQueue();
+  const waiters = new Waiters();
   let seq = 0;
   /** API requests being answered right now (a stream stops counting once it ends or the client goes). */
   let inFlight = 0;
@@ -109,7 +110,7 @@ export async function startEmulator({
   async function handle(req, res) {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     if (url.pathname.startsWith("/__emulator/")) {
-      return control(req, res, url, { requests, faults, inFlight: () => inFlight });
+      return control(req, res, url, { requests, faults, inFlight: () => inFlight, waiters });
     }
 
     const signal = clientGoneSignal(res);
@@ -126,8 +127,16 @@ export async function startEmulator({
       clientClosed: false,
     };
     requests.push(recorded);
+    waiters.notify(recorded);
     // Tests check that a client disconnect at the gateway reaches the upstream as a closed connection.
-    signal.addEventListener("abort", () => (recorded.clientClosed = true), { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        recorded.clientClosed = true;
+        waiters.notify(recorded);
+      },
+      { once: true },
+    );
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
     const format = formatFor(url.pathname);
