@@ -375,6 +375,35 @@ describe("emulator: embeddings and Unity Catalog", () => {
   });
 });
 
+describe("emulator: waiting for a request", () => {
+  const wait = (value: string, until: string) =>
+    fetch(`${emu.url}/__emulator/wait?header=x-trace&value=${value}&until=${until}`);
+
+  it("answers once the request arrives, and once its client has gone away", async () => {
+    const marker = crypto.randomUUID();
+    const received = wait(marker, "received");
+    const closed = wait(marker, "closed");
+    const controller = new AbortController();
+    const pending = chat({}, { "x-trace": marker, "x-emulator-fault": "hang=1" }, controller.signal);
+    expect((await received).status).toBe(200);
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    // Still hanging: the request is there, its client is not gone yet.
+    expect((await wait(marker, "received")).status).toBe(200);
+    expect(isClosed).toBe(false);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await closed).status).toBe(200);
+    // Already closed: answered at once.
+    expect((await wait(marker, "closed")).status).toBe(200);
+  });
+
+  it("refuses a wait it cannot understand", async () => {
+    expect((await fetch(`${emu.url}/__emulator/wait?header=x-trace`)).status).toBe(400);
+    expect((await wait("x", "forever")).status).toBe(400);
+  });
+});
+
 describe("emulator: faults", () => {
   it("status=429 answers rate_limit_error with retry-after", async () => {
     const res = await chat({}, { "x-emulator-fault": "status=429;retry_after=7" });

@@ -255,7 +255,8 @@ describe("retries", () => {
 
 describe("timeouts and deadline", () => {
   it("moves on when a destination gives no first byte within the route's firstByteTimeoutMs", async () => {
-    const slow = await provider("delay_ms=3000");
+    // A destination that never answers: only the route's timeout can move the call on.
+    const slow = await provider("hang=1");
     const fast = await provider();
     const name = await route({
       destinations: [{ provider: slow, model: "m" }],
@@ -263,26 +264,24 @@ describe("timeouts and deadline", () => {
       firstByteTimeoutMs: 200,
     });
     const { key } = await createKey();
-    const started = Date.now();
-    const { res } = await call(key, name);
+    const { res, marker } = await call(key, name);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-bricklane-provider")).toBe(fast);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await tried(marker)).toEqual([slow, fast]);
   });
 
   it("answers 504 once the route's deadline has passed, without starting more attempts", async () => {
-    const slow = await provider("delay_ms=3000");
-    const other = await provider("delay_ms=3000");
+    // Destinations that never answer: only the deadline can end the call.
+    const slow = await provider("hang=1");
+    const other = await provider("hang=1");
     const name = await route({
       destinations: [{ provider: slow, model: "m" }],
       fallbacks: [{ provider: other, model: "m" }],
       deadlineMs: 400,
     });
     const { key } = await createKey();
-    const started = Date.now();
     const { res, marker } = await call(key, name);
     expect(res.status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(await tried(marker)).toEqual([slow]);
   });
 });
