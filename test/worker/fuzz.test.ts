@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { anthropicFormat, callWorker, createKey, putProvider, uniqueName, type Json } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  anthropicFormat,
+  callWorker,
+  createKey,
+  putProvider,
+  uniqueName,
+  type Json,
+} from "./helpers";
 
 /**
  * Generated requests over every public route (seeded, so a failure replays): valid bodies with fields
@@ -283,6 +291,93 @@ describe("fuzz: generated requests over every public route", () => {
           );
         }
       });
+    }
+    expect({ failed: failures.length, first: failures.slice(0, 10) }).toEqual({ failed: 0, first: [] });
+  });
+});
+
+/** Admin writes: valid documents with fields swapped for arbitrary JSON, odd names, raw text, deep nesting. */
+describe("fuzz: generated admin requests", () => {
+  const ADMIN_RUNS = 300;
+
+  const bases: Record<string, Json> = {
+    providers: { format: "openai", baseUrl: "https://x.example.com/mlflow", auth: { type: "none" } },
+    teams: { limits: { rpm: 5 }, description: "t" },
+    routes: { destinations: [{ provider: "p", model: "m" }] },
+    keys: { name: "k", models: ["p/*"], limits: { rpm: 3 } },
+  };
+  const adminFields = [
+    "format",
+    "baseUrl",
+    "auth",
+    "headers",
+    "limits",
+    "models",
+    "destinations",
+    "name",
+    "expiresAt",
+    "team",
+    "pricing",
+    "timeoutMs",
+    "description",
+    "retries",
+  ];
+
+  const adminCase = fc
+    .record({
+      kind: fc.constantFrom("providers", "teams", "routes", "keys", "keys-patch"),
+      name: fc.oneof(fc.constant("valid-name"), fc.string({ maxLength: 30 })),
+      swaps: fc.array(fc.tuple(fc.constantFrom(...adminFields), fc.jsonValue({ maxDepth: 3 })), {
+        maxLength: 3,
+      }),
+      raw: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 100 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 200, max: 9_000 }).map((d) => deepText(d, "array")) },
+      ),
+    })
+    .map(({ kind, name, swaps, raw }) => {
+      const base = { ...(bases[kind === "keys-patch" ? "keys" : kind] ?? {}) };
+      for (const [field, value] of swaps) base[field] = value;
+      const segment = encodeURIComponent(name) || "x";
+      const method = kind === "keys" ? "POST" : kind === "keys-patch" ? "PATCH" : "PUT";
+      const path =
+        kind === "keys"
+          ? "/admin/keys"
+          : kind === "keys-patch"
+            ? `/admin/keys/${segment}`
+            : `/admin/${kind}/${segment}`;
+      return { method, path, body: raw ?? JSON.stringify(base) };
+    });
+
+  it(`${ADMIN_RUNS} seeded admin writes: a 2xx or a well-formed 4xx, never a 5xx`, async () => {
+    const cases = fc.sample(adminCase, { seed: 424_242, numRuns: ADMIN_RUNS });
+    const failures: string[] = [];
+    for (let i = 0; i < cases.length; i += CONCURRENCY) {
+      const batch = cases.slice(i, i + CONCURRENCY);
+      await Promise.all(
+        batch.map(async (c) => {
+          const { res, settled } = await callWorker(c.path, {
+            method: c.method,
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+            body: c.body,
+          });
+          const text = await res.text();
+          await settled();
+          let problem: string | null = null;
+          if (res.status >= 500) problem = `status ${res.status}`;
+          else if (res.status >= 400) {
+            const err = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown } }).error;
+            if (typeof err?.message !== "string" || typeof err.type !== "string")
+              problem = "not an error body";
+          }
+          if (!res.headers.get("x-request-id")) problem = "no x-request-id";
+          if (problem)
+            failures.push(
+              `${c.method} ${c.path} ${c.body.slice(0, 200)}\n  → ${problem}: ${text.slice(0, 200)}`,
+            );
+        }),
+      );
     }
     expect({ failed: failures.length, first: failures.slice(0, 10) }).toEqual({ failed: 0, first: [] });
   });
