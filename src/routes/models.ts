@@ -16,6 +16,7 @@ import {
   type UcListing,
 } from "../formats/openai/models";
 import { Redactor } from "../upstream/redactor";
+import { fetchFailure } from "../upstream/send";
 import { providerSecret } from "../upstream/request";
 
 /**
@@ -107,8 +108,10 @@ async function ucListing(
   const onClientGone = () => controller.abort(new Error("client disconnected"));
   clientSignal.addEventListener("abort", onClientGone, { once: true });
   let listing: UcListing;
+  let redactor = Redactor.for(null);
   try {
     const secret = providerSecret(env, name, provider);
+    redactor = Redactor.for(secret);
     listing = await walkUnityCatalog((token) =>
       fetchUcPage(listModelsUrl, provider, secret, token, controller.signal),
     );
@@ -119,6 +122,8 @@ async function ucListing(
     clearTimeout(timer);
     clientSignal.removeEventListener("abort", onClientGone);
   }
+  // The reason is logged; a runtime's fetch error may quote what the upstream sent.
+  if (!listing.ok) listing = { ...listing, reason: fetchFailure(listing.reason, redactor) };
   if (clientSignal.aborted) return listing;
   cacheSet(cacheKey, listing, listing.ok ? UC_TTL_MS : UC_FAILURE_TTL_MS);
   return listing;

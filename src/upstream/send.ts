@@ -14,7 +14,7 @@ export type UpstreamCall = {
   redactor: Redactor;
 };
 
-/** A failed fetch, for the log only: redacted, on one line, and short. */
+/** A failed fetch (or its message), for the log only: redacted, on one line, and short. */
 export function fetchFailure(e: unknown, redactor: Redactor): string {
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return redactor
