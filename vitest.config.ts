@@ -17,6 +17,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Property tests take a second or two alone; room for a machine busy with other work.
+          testTimeout: 30_000,
         },
       },
       {
@@ -27,7 +29,7 @@ export default defineConfig({
               // Test values for the secrets; real ones come from `wrangler secret put`.
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
-                DATABRICKS_PAT: "dapi-test-pat",
+                DATABRICKS_PAT: "dapi-test/pat+0123456789abcdef=",
                 MAX_BODY_BYTES: "65536",
               },
             },
@@ -37,6 +39,11 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/setup/emulator.global.ts"],
+          // One policy for every worker test, none of their own: each is sized to take seconds (the
+          // longest, the fuzz test, about ten alone), and waits on events, never on polls; the limit is
+          // there to turn a hang into a failure, with room for a 2-core machine busy with other suites.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -1,5 +1,6 @@
 import type { KeyRecord } from "./config/schemas";
 import type { Meter } from "./limits/meter";
+import type { Redactor } from "./upstream/redactor";
 
 /** Which wire format errors (and everything else) are rendered in for the current route. */
 export type WireFormat = "openai" | "anthropic";
@@ -18,5 +19,10 @@ export type AppEnv = {
     key: KeyRecord;
     /** The call's admission and accounting in the key's, team's and provider's limiters. */
     meter: Meter;
+    /**
+     * Takes the current upstream attempt's secret out of whatever that upstream answers; set by each
+     * upstream call, read by whatever relays its response.
+     */
+    redactor: Redactor;
   };
 };

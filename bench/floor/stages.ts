@@ -2,6 +2,10 @@ import type { FrameObserver } from "../../src/formats/passthrough";
 import { passthroughStream } from "../../src/formats/passthrough";
 import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
 import { guardedBody } from "../../src/upstream/guarded-body";
+import { Redactor } from "../../src/upstream/redactor";
+
+/** Stands in for the provider secret the gateway redacts (its value does not matter to the cost). */
+const BENCH_SECRET = "dapi-local-emulator-pat";
 
 /**
  * What the floor does with an upstream body, by variant (the first path segment). `floor` returns it as
@@ -41,6 +45,8 @@ function relay(observer: FrameObserver): Stage {
       observer,
       upstreamFailed: () => failed,
       onEnd: () => {},
+      // The gateway redacts its provider's secret in the same stage: measure it doing so.
+      redaction: Redactor.for(BENCH_SECRET).stream(),
     });
     return source.pipeThrough(tap.stream);
   };

@@ -49,6 +49,18 @@ const RESERVED_HEADERS = new Set([
   "transfer-encoding",
 ]);
 
+/**
+ * A static header value: visible ASCII, spaces and tabs, bounded. CR, LF or NUL would break every call
+ * to the provider (the runtime refuses such a header), so they are refused here, when the admin writes.
+ */
+const HeaderValue = z
+  .string()
+  .max(4096)
+  .regex(
+    /^[\t\x20-\x7e]*$/,
+    "a header value: visible ASCII, spaces and tabs (no CR, LF, NUL or other controls)",
+  );
+
 export const ProviderAuth = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("bearer"), secret: SecretName }),
   z.strictObject({ type: z.literal("none") }),
@@ -117,7 +129,7 @@ export const Provider = z.strictObject({
   baseUrl: UpstreamUrl,
   auth: ProviderAuth,
   headers: z
-    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"), z.string())
+    .record(z.string().regex(/^[A-Za-z0-9-]{1,128}$/, "a header name"), HeaderValue)
     .refine((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), {
       message: `may not set ${[...RESERVED_HEADERS].join(", ")}`,
     })

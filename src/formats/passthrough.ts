@@ -1,5 +1,6 @@
 import type { WireFormat } from "../env";
 import { errorFrame } from "../http/render-error";
+import type { StreamRedaction } from "../upstream/redactor";
 import { splitFrames } from "./sse";
 import type { Usage } from "./usage";
 
@@ -30,6 +31,8 @@ export interface FrameObserver {
 export type PassthroughOptions = {
   format: WireFormat;
   observer: FrameObserver;
+  /** Takes the provider's secret out of the bytes before they are read or sent on. */
+  redaction: StreamRedaction;
   /** Whether the upstream body failed while being read (set by the guarded source). */
   upstreamFailed: () => boolean;
   onEnd: (report: StreamReport) => void;
@@ -37,8 +40,10 @@ export type PassthroughOptions = {
 
 /**
  * SSE passed through: every byte goes on as it came (when nothing may be removed, before its frame is even
- * complete), while the observer reads usage and the terminal event on the side. A stream that ends without
- * its terminal event gets an in-band error event in the client's format, never a clean end (invariant 5).
+ * complete), while the observer reads usage and the terminal event on the side. The one change to the
+ * bytes: the provider's secret, should the upstream echo it, is replaced (a chunk without it goes on as the
+ * very same chunk; only a chunk tail that may begin the secret waits for the next chunk). A stream that
+ * ends without its terminal event gets an in-band error event in the client's format, never a clean end.
  */
 export function passthroughStream(opts: PassthroughOptions): {
   stream: TransformStream<Uint8Array, Uint8Array>;
@@ -53,19 +58,25 @@ export function passthroughStream(opts: PassthroughOptions): {
   const encoder = new TextEncoder();
   const snapshot = () => ({ usage: observer.usage, outputChars: observer.outputChars });
 
+  const take = (bytes: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
+    if (bytes.length === 0) return;
+    buffer += decoder.decode(bytes, { stream: true });
+    const { frames, rest } = splitFrames(buffer);
+    buffer = rest;
+    if (!observer.mayDrop) {
+      controller.enqueue(bytes);
+      for (const frame of frames) observer.observe(frame);
+      return;
+    }
+    for (const frame of frames) if (observer.observe(frame)) controller.enqueue(encoder.encode(frame));
+  };
+
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(bytes, controller) {
-      buffer += decoder.decode(bytes, { stream: true });
-      const { frames, rest } = splitFrames(buffer);
-      buffer = rest;
-      if (!observer.mayDrop) {
-        controller.enqueue(bytes);
-        for (const frame of frames) observer.observe(frame);
-        return;
-      }
-      for (const frame of frames) if (observer.observe(frame)) controller.enqueue(encoder.encode(frame));
+      take(opts.redaction.push(bytes), controller);
     },
     flush(controller) {
+      take(opts.redaction.end(), controller);
       buffer += decoder.decode();
       if (buffer) {
         // A last frame without its blank line: pass it on (if not already) and read it.
@@ -77,7 +88,9 @@ export function passthroughStream(opts: PassthroughOptions): {
       else if (!observer.finished(opts.upstreamFailed())) {
         end = "upstream_cut";
         const message = "The upstream stream ended before the response was complete.";
-        controller.enqueue(encoder.encode(errorFrame(opts.format, "upstream_error", message)));
+        // A frame cut off half way is ended first, so the error arrives as a frame of its own.
+        const frameEnd = buffer ? "\n\n" : "";
+        controller.enqueue(encoder.encode(frameEnd + errorFrame(opts.format, "upstream_error", message)));
       }
       opts.onEnd({ ...snapshot(), end });
     },

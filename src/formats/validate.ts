@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { GatewayError } from "../errors";
+import { MAX_JSON_DEPTH, tooDeep } from "./bounds";
 
 /** `messages[0].role` style path for error messages and OpenAI's `param`. */
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
@@ -23,8 +24,19 @@ export function validationError(
   return new GatewayError("invalid_request", 400, message, { param: path || null });
 }
 
-/** Parses a JSON body that must be an object; malformed JSON is the client's error, never a crash. */
+/**
+ * Parses a JSON body that must be an object; malformed JSON is the client's error, never a crash, and so is
+ * JSON nested deeper than anything after the parse could walk.
+ */
 export function parseJsonObject(text: string): Record<string, unknown> {
+  const deep = tooDeep(text);
+  if (deep) {
+    const field = deep.field === null ? null : deep.field.slice(0, 64);
+    const where = field === null ? "The request body" : `Invalid request body: '${field}'`;
+    throw new GatewayError("invalid_request", 400, `${where} nests deeper than ${MAX_JSON_DEPTH} levels.`, {
+      param: field,
+    });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -38,18 +38,30 @@ function record(info: CallInfo, stream: boolean, report: StreamReport): CallReco
   };
 }
 
+type Converted = { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string };
+
+/** A converter that throws (a stack overflow on an absurdly nested upstream body) has failed to read it. */
+function convertSafely(convert: (text: string) => Converted, text: string): Converted {
+  try {
+    return convert(text);
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}
+
 /**
- * A JSON answer: read whole (one object, not a stream), converted (identity for passthrough), usage taken
- * from it. A body the translator cannot read is the upstream's fault: 502, not a crash.
+ * A JSON answer: read whole (one object, not a stream), the provider's secret taken out, converted
+ * (identity for passthrough), usage taken from it. A body the translator cannot read is the upstream's
+ * fault: 502, not a crash.
  */
 export async function relayJson(
   c: Context<AppEnv>,
   res: Response,
   info: CallInfo,
-  convert: (text: string) => { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string },
+  convert: (text: string) => Converted,
 ): Promise<Response> {
-  const text = await res.text();
-  const converted = convert(text);
+  const text = c.get("redactor").redact(await res.text());
+  const converted = convertSafely(convert, text);
   if (!converted.ok) {
     throw new GatewayError(
       "upstream_error",
@@ -103,7 +115,8 @@ function once(info: CallInfo, c: Context<AppEnv>) {
 
 /**
  * SSE in the client's own format, relayed as it arrives: upstream body (guarded, so a cut becomes an end)
- * → the format's passthrough tap (bytes in, the same bytes out). Recorded when it ends or the client leaves.
+ * → the format's passthrough tap (bytes in, the same bytes out, but for the provider's secret, which the
+ * tap takes out). Recorded when it ends or the client leaves.
  */
 export function relayPassthroughSse(
   c: Context<AppEnv>,
@@ -114,7 +127,13 @@ export function relayPassthroughSse(
 ): Response {
   let upstreamFailed = false;
   const finish = once(info, c);
-  const tap = passthroughStream({ format, observer, upstreamFailed: () => upstreamFailed, onEnd: finish });
+  const tap = passthroughStream({
+    format,
+    observer,
+    redaction: c.get("redactor").stream(),
+    upstreamFailed: () => upstreamFailed,
+    onEnd: finish,
+  });
   const source = guardedBody(body, {
     onUpstreamError: () => {
       upstreamFailed = true;
@@ -128,8 +147,9 @@ const fromStreamUsage = (u: StreamUsage): Usage | null =>
   u.reported ? { inputTokens: u.inputTokens, outputTokens: u.outputTokens, estimated: false } : null;
 
 /**
- * SSE in the other format: upstream body (guarded) → decode → parse events (eventsource-parser) → the
- * translator → encode. The translator ends every stream with its terminal event or an in-band error.
+ * SSE in the other format: upstream body (guarded, the provider's secret taken out) → decode → parse
+ * events (eventsource-parser) → the translator → encode. The translator ends every stream with its
+ * terminal event or an in-band error, whose words then come from bytes that hold no secret.
  */
 export function relayTranslatedSse(
   c: Context<AppEnv>,
@@ -149,6 +169,7 @@ export function relayTranslatedSse(
   );
   // The translator may not see a cancel at all; settle here (the first report wins).
   const stream = translateSseStream(body, translator, {
+    redaction: c.get("redactor").stream(),
     onUpstreamError: () => {
       upstreamFailed = true;
     },

@@ -113,7 +113,9 @@ messages.post("/messages/count_tokens", async (c) => {
           await res.body?.cancel().catch(() => {});
           return estimate();
         }
-        return c.body(await res.text(), 200, { "content-type": "application/json" });
+        return c.body(c.get("redactor").redact(await res.text()), 200, {
+          "content-type": "application/json",
+        });
       },
     };
   });

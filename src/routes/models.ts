@@ -15,6 +15,8 @@ import {
   type ListedModel,
   type UcListing,
 } from "../formats/openai/models";
+import { Redactor } from "../upstream/redactor";
+import { fetchFailure } from "../upstream/send";
 import { providerSecret } from "../upstream/request";
 
 /**
@@ -99,12 +101,14 @@ async function fetchUcPage(
   const headers = new Headers(provider.headers);
   headers.set("accept", "application/json");
   if (secret !== null) headers.set("authorization", `Bearer ${secret}`);
-  const res = await fetch(url, { headers, signal });
+  // Not following redirects keeps the secret going to the configured URL only.
+  const res = await fetch(url, { headers, signal, redirect: "manual" });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
     throw new Error(`upstream answered ${res.status}`);
   }
-  return await res.json();
+  // Model names reach every client that lists models: an echoed secret must not ride along.
+  return JSON.parse(Redactor.for(secret).redact(await res.text()));
 }
 
 /** The provider's Unity Catalog models, from the isolate's cache or read page by page. */
@@ -126,8 +130,10 @@ async function ucListing(
   const onClientGone = () => controller.abort(new Error("client disconnected"));
   clientSignal.addEventListener("abort", onClientGone, { once: true });
   let listing: UcListing;
+  let redactor = Redactor.for(null);
   try {
     const secret = providerSecret(env, name, provider);
+    redactor = Redactor.for(secret);
     listing = await walkUnityCatalog((token) =>
       fetchUcPage(listModelsUrl, provider, secret, token, controller.signal),
     );
@@ -138,6 +144,8 @@ async function ucListing(
     clearTimeout(timer);
     clientSignal.removeEventListener("abort", onClientGone);
   }
+  // The reason is logged; a runtime's fetch error may quote what the upstream sent.
+  if (!listing.ok) listing = { ...listing, reason: fetchFailure(listing.reason, redactor) };
   if (clientSignal.aborted) return listing;
   cacheSet(cacheKey, listing, listing.ok ? UC_TTL_MS : UC_FAILURE_TTL_MS);
   return listing;

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { resolveModel, loadTarget, type Target } from "../config/resolve";
 import { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RequestType, type Route } from "../config/schemas";
 import type { AppEnv } from "../env";
-import { GatewayError } from "../errors";
+import { GatewayError, badRequest } from "../errors";
+import { headerValue, modelProblem } from "../formats/bounds";
 import { callUpstream } from "../upstream/call";
 import { RouteCooldowns } from "./cooldowns";
 import { DEFAULT_BACKOFF, attemptOrder, backoffMs } from "./plan";
@@ -33,7 +34,7 @@ function upstreamOptions(p: Sent) {
 
 function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
   c.header("x-bricklane-provider", target.providerName);
-  c.header("x-bricklane-model", target.model);
+  c.header("x-bricklane-model", headerValue(target.model));
   c.header("x-bricklane-attempts", String(attempts));
   const dropped = "dropped" in plan ? droppedHeader(plan.dropped) : null;
   if (dropped) c.header("x-bricklane-dropped", dropped);
@@ -64,7 +65,8 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * retries and fallbacks. Retries and fallbacks happen only before the response is returned, that is
  * before the first byte reaches the client; after it, a failure is the stream's in-band error. `plan`
  * builds the request for each target (the body depends on the target's wire format); its errors are
- * the client's (a 400 for a request that cannot be translated) and are never retried.
+ * the client's (a 400 for a request that cannot be translated) and are never retried. Every model route
+ * comes through here, so this is where the model string is bounded.
  */
 export async function dispatch(
   c: Context<AppEnv>,
@@ -72,6 +74,8 @@ export async function dispatch(
   requestType: RequestType,
   plan: (target: Target) => Plan,
 ): Promise<Response> {
+  const problem = modelProblem(modelString);
+  if (problem) throw badRequest(problem, "model");
   const resolved = await resolveModel(c.env, c.get("key"), modelString, requestType);
   if (resolved.kind === "provider") {
     const p = plan(resolved.target);

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Target } from "../config/resolve";
 import type { AppEnv } from "../env";
 import { upstreamError } from "./errors";
+import { Redactor } from "./redactor";
 import { providerSecret, upstreamHeaders, upstreamUrl } from "./request";
 import { sendUpstream } from "./send";
 
@@ -17,7 +18,8 @@ export type UpstreamOptions = {
  * One upstream call, from a resolved target and a ready body to a successful response: the provider's
  * secret injected, the client's credentials stripped, the first-byte timeout applied, and every upstream
  * failure mapped onto a gateway error (a 401 from upstream becomes a 502 naming the provider, a timeout a
- * 504, and so on), unless the caller said it handles that status itself.
+ * 504, and so on), unless the caller said it handles that status itself. Whatever relays the response
+ * takes the secret out of it with the redactor this sets on the context.
  */
 export async function callUpstream(
   c: Context<AppEnv>,
@@ -31,6 +33,8 @@ export async function callUpstream(
   await meter.admitProvider(target.providerName, target.provider, target.model);
   for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
   const secret = providerSecret(c.env, target.providerName, target.provider);
+  const redactor = Redactor.for(secret);
+  c.set("redactor", redactor);
   meter.sending();
   const headers = upstreamHeaders(c.req.raw.headers, target.provider, secret);
   opts.editHeaders?.(headers);
@@ -41,9 +45,10 @@ export async function callUpstream(
     body: JSON.stringify(body),
     timeoutMs: opts.timeoutMs ?? target.provider.timeoutMs,
     clientSignal: c.req.raw.signal,
+    redactor,
   });
   if (!res.ok && !opts.acceptStatuses?.includes(res.status)) {
-    throw await upstreamError(res, target.providerName, secret);
+    throw await upstreamError(res, target.providerName, redactor);
   }
   return res;
 }

@@ -425,6 +425,35 @@ describe("emulator: embeddings and Unity Catalog", () => {
   });
 });
 
+describe("emulator: waiting for a request", () => {
+  const wait = (value: string, until: string) =>
+    fetch(`${emu.url}/__emulator/wait?header=x-trace&value=${value}&until=${until}`);
+
+  it("answers once the request arrives, and once its client has gone away", async () => {
+    const marker = crypto.randomUUID();
+    const received = wait(marker, "received");
+    const closed = wait(marker, "closed");
+    const controller = new AbortController();
+    const pending = chat({}, { "x-trace": marker, "x-emulator-fault": "hang=1" }, controller.signal);
+    expect((await received).status).toBe(200);
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    // Still hanging: the request is there, its client is not gone yet.
+    expect((await wait(marker, "received")).status).toBe(200);
+    expect(isClosed).toBe(false);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await closed).status).toBe(200);
+    // Already closed: answered at once.
+    expect((await wait(marker, "closed")).status).toBe(200);
+  });
+
+  it("refuses a wait it cannot understand", async () => {
+    expect((await fetch(`${emu.url}/__emulator/wait?header=x-trace`)).status).toBe(400);
+    expect((await wait("x", "forever")).status).toBe(400);
+  });
+});
+
 describe("emulator: faults", () => {
   it("status=429 answers rate_limit_error with retry-after", async () => {
     const res = await chat({}, { "x-emulator-fault": "status=429;retry_after=7" });
@@ -482,6 +511,58 @@ describe("emulator: faults", () => {
     expect(events.map((e) => e.type)).toEqual(["message_start", "ping", "content_block_start", "error"]);
   });
 
+  it("echo_auth repeats the Authorization header in error bodies (JSON or text), padded and encoded as asked", async () => {
+    const auth = `Bearer ${PAT}`;
+    const json = await chat({}, { "x-emulator-fault": "status=400;echo_auth=1;error_pad=300" });
+    const message = ((await json.json()) as { error: { message: string } }).error.message;
+    expect(message.indexOf(auth)).toBe(300);
+    const text = await anthropic({}, { "x-emulator-fault": "status=500;echo_auth=1;error_body=text" });
+    expect(text.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await text.text()).toBe(`emulator: injected fault (status 500) for credentials '${auth}'`);
+    for (const [form, value] of [
+      ["url", encodeURIComponent(auth)],
+      ["base64", Buffer.from(auth).toString("base64")],
+      ["base64url", Buffer.from(auth).toString("base64url")],
+    ]) {
+      const res = await chat({}, { "x-emulator-fault": `status=403;echo_auth=1;echo_form=${form}` });
+      expect(await res.text()).toContain(value);
+    }
+    expect((await chat({}, { "x-emulator-fault": "echo_form=rot13" })).status).toBe(400);
+  });
+
+  it("echo_headers puts the echoed value in retry-after, retry-after-ms and x-emulator-echo", async () => {
+    const auth = `Bearer ${PAT}`;
+    const err = await chat({}, { "x-emulator-fault": "status=429;echo_auth=1;echo_headers=1" });
+    expect(err.headers.get("retry-after")).toBe(auth);
+    expect(err.headers.get("retry-after-ms")).toBe(auth);
+    const ok = await chat({}, { "x-emulator-fault": "echo_auth=1;echo_headers=1" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-emulator-echo")).toBe(auth);
+  });
+
+  it("echo_auth with error_after repeats it in the in-band error; split_echo writes that frame in two", async () => {
+    const auth = `Bearer ${PAT}`;
+    const res = await chat(
+      { stream: true },
+      { "x-emulator-fault": "error_after=2;echo_auth=1;split_echo=1;chunk_delay_ms=30" },
+    );
+    const reader = res.body!.getReader();
+    const chunks: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(new TextDecoder().decode(value));
+    }
+    const whole = chunks.join("");
+    expect(whole).toContain(auth);
+    // The frame with the echo arrived in two reads, cut inside the echoed value.
+    expect(chunks.some((c) => c.includes(auth))).toBe(false);
+    const events = await anthropicEvents(
+      await anthropic({ stream: true }, { "x-emulator-fault": "error_after=3;echo_auth=1" }),
+    );
+    expect(JSON.stringify(events.at(-1))).toContain(auth);
+  });
+
   it("chunks and chunk_bytes size the stream; no_usage drops usage", async () => {
     const res = await chat(
       { stream: true, stream_options: { include_usage: true } },
@@ -508,11 +589,11 @@ describe("emulator: faults", () => {
     await waitFor(async () => (await inFlight()) === 0);
   });
 
-  it("GET /__emulator/closed answers once the request with that header has been closed by its client", async () => {
+  it("whenClosed() resolves once the request with that header has been closed by its client", async () => {
     const trace = crypto.randomUUID();
     const controller = new AbortController();
     // Asked before the request exists: the answer waits for it to come and go.
-    const closed = fetch(`${emu.url}/__emulator/closed?header=X-Trace&value=${trace}`).then((r) => r.json());
+    const closed = emu.whenClosed((r) => r.headers["x-trace"] === trace);
     let answered = false;
     void closed.then(() => (answered = true));
     const stream = await chat(
@@ -524,10 +605,7 @@ describe("emulator: faults", () => {
     await reader?.read();
     expect(answered).toBe(false);
     controller.abort();
-    expect(await closed).toEqual({ closed: true, path: "/mlflow/v1/chat/completions" });
-    expect(await emu.whenClosed((r) => r.headers["x-trace"] === trace)).toMatchObject({ clientClosed: true });
-    const bad = await fetch(`${emu.url}/__emulator/closed`);
-    expect(bad.status).toBe(400);
+    expect(await closed).toMatchObject({ clientClosed: true, path: "/mlflow/v1/chat/completions" });
   });
 
   it("stops a huge stream when the client disconnects, and respects backpressure", async () => {

@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
 import { passthroughStream, type StreamReport } from "../../src/formats/passthrough";
 import { splitFrames } from "../../src/formats/sse";
+import { Redactor } from "../../src/upstream/redactor";
+
+const SECRET = "dapi-5f0c2b9e8d7a6f5e4d3c2b1a09f8e7d6";
 
 const frame = (data: unknown) => `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
 const contentChunk = (text: string) =>
@@ -32,6 +35,7 @@ async function run(parts: Array<string | Uint8Array>, dropUsageChunk: boolean, u
   const tap = passthroughStream({
     format: "openai",
     observer: openAiObserver({ dropUsageChunk }),
+    redaction: Redactor.for(SECRET).stream(),
     upstreamFailed: () => upstreamFailed,
     onEnd: (r) => (report = r),
   });
@@ -146,5 +150,48 @@ describe("passthroughStream with the OpenAI observer", () => {
     const { out, report } = await run([input], true);
     expect(out).toBe(input);
     expect(report.usage).toBeNull();
+  });
+
+  it("takes the provider's secret out of an upstream error event, wherever the network splits it", async () => {
+    const echoed = frame({ error: { message: `invalid credentials 'Bearer ${SECRET}'` } });
+    const input = contentChunk("x") + echoed;
+    const expected = input.replace(SECRET, "[redacted]");
+    await fc.assert(
+      fc.asyncProperty(cuts, fc.boolean(), async (points, drop) => {
+        const { out, report } = await run(chunked(input, points), drop);
+        expect(out).toBe(expected);
+        expect(report.end).toBe("upstream_error_event");
+      }),
+      { seed: 31, numRuns: 300 },
+    );
+  });
+
+  it("takes out a secret left at the end of a cut stream, and still ends with the in-band error", async () => {
+    const input = contentChunk("x") + `data: {"error":{"message":"Bearer ${SECRET.slice(0, 24)}`;
+    const { out, report } = await run(chunked(input, [input.length - 10]), false, true);
+    expect(out).not.toContain(SECRET.slice(0, 12));
+    expect(out).toContain("[redacted]");
+    expect(splitFrames(out).frames.at(-1)).toMatch(/^data: \{"error":\{"message":"The upstream stream ended/);
+    expect(report.end).toBe("upstream_cut");
+  });
+
+  it("sends the upstream's own chunks on, the same objects, when there is nothing to take out", async () => {
+    const encoder = new TextEncoder();
+    const parts = [contentChunk("a"), contentChunk("b"), finishChunk, done].map((p) => encoder.encode(p));
+    const tap = passthroughStream({
+      format: "openai",
+      observer: openAiObserver({ dropUsageChunk: false }),
+      redaction: Redactor.for(SECRET).stream(),
+      upstreamFailed: () => false,
+      onEnd: () => {},
+    });
+    const writer = tap.stream.writable.getWriter();
+    const reader = tap.stream.readable.getReader();
+    for (const part of parts) {
+      void writer.write(part);
+      expect((await reader.read()).value).toBe(part);
+    }
+    void writer.close();
+    expect((await reader.read()).done).toBe(true);
   });
 });

@@ -8,10 +8,13 @@ describe("upstream headers", () => {
     authorization: "Bearer bl-virtual",
     "x-api-key": "bl-virtual",
     cookie: "a=b",
-    connection: "keep-alive, x-hop",
-    "x-hop": "1",
+    connection: "keep-alive",
     "keep-alive": "timeout=5",
     "transfer-encoding": "chunked",
+    te: "trailers",
+    expect: "100-continue",
+    "content-length": "123",
+    "content-encoding": "gzip",
     "cf-connecting-ip": "1.2.3.4",
     "x-forwarded-for": "1.2.3.4",
     host: "gateway.example.com",
@@ -20,7 +23,7 @@ describe("upstream headers", () => {
     "x-custom": "kept",
   });
 
-  it("drops credentials, cookies, hop-by-hop and edge headers, keeps the rest", () => {
+  it("drops credentials, cookies, hop-by-hop, framing, Expect and edge headers, keeps the rest", () => {
     const out = forwardableHeaders(client);
     expect([...out.keys()].sort()).toEqual(["anthropic-beta", "user-agent", "x-custom"]);
   });

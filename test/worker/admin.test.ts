@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, putProvider, uniqueName } from "./helpers";
+import { ADMIN_TOKEN, admin, createKey, putProvider, uniqueName } from "./helpers";
 
 async function sha256Hex(text: string) {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -71,6 +71,16 @@ describe("providers", () => {
     expect(error.message).toMatch(/Invalid request body/);
   });
 
+  it.each(["\r\nx-injected: 1", "a\nb", "nul\u0000", "bell\u0007", "naïve"])(
+    "rejects the static header value %j with 400 naming it (it would break every call)",
+    async (value) => {
+      const body = { ...base, baseUrl: "https://x.example.com", headers: { "x-team": value } };
+      const r = await admin("PUT", `/providers/${uniqueName()}`, body);
+      expect(r.status).toBe(400);
+      expect((r.json.error as { param: string }).param).toBe("headers.x-team");
+    },
+  );
+
   it.each([
     "http://127.0.0.1:9/x",
     "http://localhost:9/x",
@@ -79,6 +89,32 @@ describe("providers", () => {
   ])("accepts %s", async (baseUrl) => {
     const r = await admin("PUT", `/providers/${uniqueName()}`, { ...base, baseUrl });
     expect(r.status).toBe(200);
+  });
+
+  it("answers 413 to a body over 1 MiB, before reading it whole, and takes one just under", async () => {
+    const name = uniqueName();
+    const provider = { ...base, baseUrl: "https://x.example.com", models: ["m"] };
+    const padding = " ".repeat(1024 * 1024 - JSON.stringify(provider).length - 1);
+    const under = await admin("PUT", `/providers/${name}`, JSON.stringify(provider) + padding);
+    expect(under.status).toBe(200);
+    const over = await admin("PUT", `/providers/${name}`, JSON.stringify(provider) + padding + "  ");
+    expect(over.status).toBe(413);
+    expect(over.json).toMatchObject({ error: { code: "request_too_large" } });
+    // A body with no length announced (streamed) is counted as it arrives.
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 40) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const streamed = await SELF.fetch(`http://gateway.test/admin/providers/${name}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: stream,
+    });
+    expect(streamed.status).toBe(413);
   });
 
   it("rejects a provider name with a slash or odd characters", async () => {

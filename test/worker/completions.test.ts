@@ -3,6 +3,7 @@ import {
   admin,
   anthropicFormat,
   chat,
+  chatSettled,
   createKey,
   emulatorRequests,
   putProvider,
@@ -245,17 +246,10 @@ describe("POST /v1/completions: errors", () => {
   });
 });
 
-/** Recording happens after the response (waitUntil): wait for the key's token window to move. */
+/** Tokens the key's window has counted (read after the call's recording is done). */
 async function tokensSpent(id: string, limit: number): Promise<number> {
-  const deadline = Date.now() + 5000;
-  let remaining = limit;
-  while (Date.now() < deadline) {
-    const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
-    remaining = live.tokens?.remaining ?? remaining;
-    if (remaining < limit) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return limit - remaining;
+  const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
+  return limit - (live.tokens?.remaining ?? limit);
 }
 
 describe("POST /v1/completions: accounting", () => {
@@ -265,13 +259,13 @@ describe("POST /v1/completions: accounting", () => {
       const provider = uniqueName();
       await putProvider(provider, fmt === "anthropic" ? anthropicFormat() : {});
       const { id, key } = await createKey({ limits: { tpm: 100_000 } });
-      const res = await complete(key, {
-        model: `${provider}/m`,
-        prompt: "count me",
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      const { chunks } = chunksOf(await res.text());
+      const { text } = await chatSettled(
+        key,
+        { model: `${provider}/m`, prompt: "count me", stream: true, stream_options: { include_usage: true } },
+        {},
+        "/v1/completions",
+      );
+      const { chunks } = chunksOf(text);
       const usage = chunks.at(-1)?.usage;
       expect(usage?.total_tokens).toBeGreaterThan(0);
       expect(await tokensSpent(id, 100_000)).toBe(usage?.total_tokens);

@@ -1,19 +1,36 @@
-import { SELF } from "cloudflare:test";
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
+import worker from "../../src/index";
 
 export const ADMIN_TOKEN = "test-admin-token";
-export const PAT = "dapi-test-pat";
+/** The token the worker project gives the gateway and the emulator; its `/`, `+` and `=` make its URL-encoded form differ. */
+export const PAT = "dapi-test/pat+0123456789abcdef=";
 export const emulatorUrl = () => inject("emulatorUrl");
 
 export type Json = Record<string, unknown>;
 
+/** An admin call; a string body is sent as it is (for malformed or oversized bodies), anything else as JSON. */
 export async function admin(method: string, path: string, body?: unknown) {
   const res = await SELF.fetch(`http://gateway.test/admin${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || typeof body === "string" ? body : JSON.stringify(body),
   });
   return { res, status: res.status, json: (await res.json()) as Json };
+}
+
+/**
+ * Calls the Worker's handler directly with an execution context of the test's own, so a test can wait
+ * for exactly the work the Worker left running after its response (usage recording, call logs, refunds):
+ * read the body first (a stream records when it ends), then `await settled()`.
+ */
+export async function callWorker(
+  path: string,
+  init: RequestInit,
+): Promise<{ res: Response; settled: () => Promise<void> }> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://gateway.test${path}`, init), env, ctx);
+  return { res, settled: () => waitOnExecutionContext(ctx) };
 }
 
 let counter = 0;
@@ -80,8 +97,36 @@ export async function emulatorRequests(): Promise<
   }>;
 }
 
-export async function readAll(res: Response): Promise<string> {
-  return await res.text();
+/**
+ * Resolves once the emulator has a request whose header `header` is `value` (`received`), or once that
+ * request's client, the gateway, has gone away (`closed`): the emulator answers when it happens.
+ */
+export async function emulatorReached(header: string, value: string, until: "received" | "closed") {
+  const query = new URLSearchParams({ header, value, until });
+  const res = await fetch(`${emulatorUrl()}/__emulator/wait?${query}`);
+  if (res.status !== 200) throw new Error(`emulator wait failed: ${await res.text()}`);
+}
+
+/** A call through `callWorker` read to its end, with the work it left running after its response done. */
+export async function settledCall(path: string, init: RequestInit): Promise<{ res: Response; text: string }> {
+  const { res, settled } = await callWorker(path, init);
+  const text = await res.text();
+  await settled();
+  return { res, text };
+}
+
+/** `chat()` through `settledCall`: its usage, refunds and call log are recorded when this resolves. */
+export function chatSettled(
+  key: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = "/v1/chat/completions",
+) {
+  return settledCall(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 /** `data:` payloads of an SSE body. */

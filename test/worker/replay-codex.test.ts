@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import turn1 from "../fixtures/clients/codex-0.171.0-turn1-stock.json";
 import turn2 from "../fixtures/clients/codex-0.171.0-turn2-tool-output.json";
 import { checkResponsesStream } from "../unit/responses/helpers";
-import { anthropicFormat, chat, emulatorRequests, setup, uniqueName, type Json } from "./helpers";
+import { PAT, anthropicFormat, chat, emulatorRequests, setup, uniqueName, type Json } from "./helpers";
 
 /**
  * What Codex CLI 0.171.0 sent on the wire (test/fixtures/clients), replayed through the gateway onto both
@@ -57,7 +57,7 @@ describe.each(FORMATS)("Codex 0.171.0 captures replayed to an %s provider", (for
 
     const sent = await upstreamOf(marker);
     expect(sent.path).toBe(path);
-    expect(sent.headers.authorization).toBe("Bearer dapi-test-pat");
+    expect(sent.headers.authorization).toBe(`Bearer ${PAT}`);
     const body = sent.body;
     // Fields that only tune the call stay behind.
     for (const field of ["include", "store", "prompt_cache_key", "client_metadata", "reasoning", "input"]) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { checkResponsesStream } from "../unit/responses/helpers";
 import {
+  PAT,
   anthropicFormat,
   createKey,
+  emulatorReached,
   emulatorRequests,
-  emulatorUrl,
   putProvider,
   setup,
   uniqueName,
@@ -58,7 +59,7 @@ describe.each(FORMATS)("Responses over WebSocket to an %s provider", (_format, o
     const seen = await upstreamWith(marker);
     expect(seen.map((r) => r.path)).toEqual([path]);
     // The upgrade's credentials were used, the virtual key never went upstream.
-    expect(seen[0]?.headers.authorization).toBe("Bearer dapi-test-pat");
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${PAT}`);
     expect(JSON.stringify(seen[0]?.headers)).not.toContain(key);
     s.ws.close(1000);
   });
@@ -221,8 +222,9 @@ describe("Responses over WebSocket", () => {
     await s.until((m) => m.type === "response.output_text.delta");
     s.ws.close(1000, "bye");
     // Answers once the emulator has seen its client (the gateway) hang up.
-    const closed = await fetch(`${emulatorUrl()}/__emulator/closed?header=x-trace&value=${trace}`);
-    expect(await closed.json()).toEqual({ closed: true, path: "/mlflow/v1/chat/completions" });
+    await emulatorReached("x-trace", trace, "closed");
+    const upstream = (await emulatorRequests()).find((r) => r.headers["x-trace"] === trace);
+    expect(upstream?.path).toBe("/mlflow/v1/chat/completions");
   });
 
   it("every response.create is a call of its own against the key's limits", async () => {

@@ -4,6 +4,7 @@ import {
   admin,
   anthropicFormat,
   chat,
+  chatSettled,
   createKey,
   emulatorRequests,
   putProvider,
@@ -348,23 +349,17 @@ describe("POST /v1/responses: accounting", () => {
       const provider = uniqueName();
       await putProvider(provider, overrides());
       const { id, key } = await createKey({ limits: { tpm: 100_000 } });
-      const res = await respond(key, {
-        model: `${provider}/m`,
-        input: "count these tokens please",
-        stream: true,
-      });
-      const s = checkResponsesStream(await res.text());
+      const { text } = await chatSettled(
+        key,
+        { model: `${provider}/m`, input: "count these tokens please", stream: true },
+        {},
+        "/v1/responses",
+      );
+      const s = checkResponsesStream(text);
       const usage = (s.terminal?.response as ResponseJson).usage;
       expect(usage.total_tokens).toBeGreaterThan(0);
-      const deadline = Date.now() + 5000;
-      let remaining = 100_000;
-      while (Date.now() < deadline) {
-        const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
-        remaining = live.tokens?.remaining ?? remaining;
-        if (remaining < 100_000) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      expect(100_000 - remaining).toBe(usage.total_tokens);
+      const live = (await admin("GET", `/keys/${id}`)).json.live as { tokens?: { remaining: number } };
+      expect(100_000 - (live.tokens?.remaining ?? 100_000)).toBe(usage.total_tokens);
     },
   );
 });

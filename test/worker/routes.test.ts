@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   admin,
   anthropicFormat,
+  callWorker,
   chat,
   createKey,
   emulatorRequests,
@@ -41,14 +42,15 @@ async function tried(marker: string): Promise<string[]> {
     .map((r) => r.headers["x-which"] ?? "?");
 }
 
+/** A call tagged `marker`; `settled()` waits for what it reported after its response (failures, usage). */
 async function call(key: string, model: string, extra: Json = {}) {
   const marker = crypto.randomUUID();
-  const res = await chat(
-    key,
-    { model, messages: userMessage("via a route"), ...extra },
-    { "x-trace": marker },
-  );
-  return { res, marker };
+  const { res, settled } = await callWorker("/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}`, "x-trace": marker },
+    body: JSON.stringify({ model, messages: userMessage("via a route"), ...extra }),
+  });
+  return { res, marker, settled };
 }
 
 describe("route config", () => {
@@ -253,7 +255,8 @@ describe("retries", () => {
 
 describe("timeouts and deadline", () => {
   it("moves on when a destination gives no first byte within the route's firstByteTimeoutMs", async () => {
-    const slow = await provider("delay_ms=3000");
+    // A destination that never answers: only the route's timeout can move the call on.
+    const slow = await provider("hang=1");
     const fast = await provider();
     const name = await route({
       destinations: [{ provider: slow, model: "m" }],
@@ -261,26 +264,24 @@ describe("timeouts and deadline", () => {
       firstByteTimeoutMs: 200,
     });
     const { key } = await createKey();
-    const started = Date.now();
-    const { res } = await call(key, name);
+    const { res, marker } = await call(key, name);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-bricklane-provider")).toBe(fast);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await tried(marker)).toEqual([slow, fast]);
   });
 
   it("answers 504 once the route's deadline has passed, without starting more attempts", async () => {
-    const slow = await provider("delay_ms=3000");
-    const other = await provider("delay_ms=3000");
+    // Destinations that never answer: only the deadline can end the call.
+    const slow = await provider("hang=1");
+    const other = await provider("hang=1");
     const name = await route({
       destinations: [{ provider: slow, model: "m" }],
       fallbacks: [{ provider: other, model: "m" }],
       deadlineMs: 400,
     });
     const { key } = await createKey();
-    const started = Date.now();
     const { res, marker } = await call(key, name);
     expect(res.status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(await tried(marker)).toEqual([slow]);
   });
 });
@@ -292,30 +293,28 @@ describe("cooldown", () => {
     const name = await route({
       destinations: [{ provider: bad, model: "m" }],
       fallbacks: [{ provider: good, model: "m" }],
-      cooldown: { afterFailures: 2, forMs: 1000 },
+      cooldown: { afterFailures: 2, forMs: 1500 },
     });
     const { key } = await createKey();
     const cooldowns = env.COOLDOWNS.get(env.COOLDOWNS.idFromName(`route:${name}`));
     for (let i = 0; i < 2; i++) {
-      const { res, marker } = await call(key, name);
+      const { res, marker, settled } = await call(key, name);
       expect(res.headers.get("x-bricklane-attempts")).toBe("2");
+      await res.text();
+      // The failure is reported to the route's object after the response.
+      await settled();
       expect(await tried(marker)).toEqual([bad, good]);
     }
-    // The failures are reported after the response (waitUntil): wait for the object to have them.
-    const deadline = Date.now() + 3000;
-    let view = await cooldowns.get();
-    while (!view.coolingUntil[`${bad}/m`] && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      view = await cooldowns.get();
-    }
-    expect(view.coolingUntil[`${bad}/m`]).toBeGreaterThan(Date.now());
+    const until = (await cooldowns.get()).coolingUntil[`${bad}/m`] ?? 0;
+    expect(until).toBeGreaterThan(Date.now());
 
     const cooling = await call(key, name);
     expect(cooling.res.headers.get("x-bricklane-attempts")).toBe("1");
     expect(cooling.res.headers.get("x-bricklane-provider")).toBe(good);
     expect(await tried(cooling.marker)).toEqual([good]);
 
-    await new Promise((r) => setTimeout(r, 1100));
+    // The cooldown is a span of time: once its end (as the object set it) has passed, the destination is back.
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 1)));
     const after = await call(key, name);
     expect(after.res.status).toBe(200);
     expect(await tried(after.marker)).toEqual([bad, good]);
@@ -334,7 +333,7 @@ describe("split", () => {
     });
     const { key } = await createKey();
     const served = await Promise.all(
-      Array.from({ length: 200 }, async () => {
+      Array.from({ length: 100 }, async () => {
         const res = await chat(key, { model: name, messages: userMessage() });
         await res.arrayBuffer();
         return res.headers.get("x-bricklane-provider");
@@ -342,10 +341,11 @@ describe("split", () => {
     );
     const shareA = served.filter((p) => p === a).length / served.length;
     expect(served.every((p) => p === a || p === b)).toBe(true);
-    // 75 % expected; ±15 points is more than 6 standard deviations for 200 calls.
-    expect(shareA).toBeGreaterThan(0.6);
-    expect(shareA).toBeLessThan(0.9);
-  }, 60_000);
+    // 75 % expected; ±20 points is more than 4.6 standard deviations for 100 calls (the split itself is
+    // tested exactly, with a seeded generator, in test/unit/routing-plan.test.ts).
+    expect(shareA).toBeGreaterThan(0.55);
+    expect(shareA).toBeLessThan(0.95);
+  });
 });
 
 describe("keys and accounting", () => {
@@ -367,21 +367,19 @@ describe("keys and accounting", () => {
       fallbacks: [{ provider: good, model: "g" }],
     });
     const { key, id } = await createKey();
-    expect((await call(key, name)).res.status).toBe(200);
+    const served = await call(key, name);
+    expect(served.res.status).toBe(200);
+    await served.res.text();
+    await served.settled();
     type Usage = {
       total: { requests: number; errors: number };
       data: Array<{ provider: string; model: string; requests: number; errors: number }>;
     };
     const usage = async (q: string) => (await admin("GET", `/usage?${q}`)).json as unknown as Usage;
-    const deadline = Date.now() + 3000;
-    while ((await usage(`key=${id}`)).total.requests < 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
     const keyUsage = await usage(`key=${id}`);
     expect(keyUsage.data).toEqual([
       expect.objectContaining({ provider: good, model: "g", requests: 1, errors: 0 }),
     ]);
-    while ((await usage(`provider=${bad}`)).total.errors < 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
     expect((await usage(`provider=${bad}`)).total).toMatchObject({ requests: 1, errors: 1 });
   });
 

@@ -15,6 +15,7 @@ import {
   toolArguments,
   toolReplyText,
 } from "./content.mjs";
+import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { eventFrame, sseWriter } from "./sse.mjs";
 
@@ -208,7 +209,7 @@ export async function messages(ctx) {
     res,
     signal,
     fault,
-    () => eventFrame("error", anthropicError(529, "emulator: injected mid-stream failure")),
+    () => eventFrame("error", anthropicError(529, withEcho("emulator: injected mid-stream failure", fault))),
     headers,
   );
   /** @param {string} type @param {Record<string, unknown>} [data] */

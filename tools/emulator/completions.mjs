@@ -4,6 +4,7 @@
  * completion models. One choice per prompt (a string prompt, or each string of an array), JSON or SSE.
  */
 import { estimateTokens, isObject, makeId, planText, replyText, textPlan } from "./content.mjs";
+import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { openaiError } from "./openai.mjs";
 import { dataFrame, sseWriter } from "./sse.mjs";
@@ -80,7 +81,7 @@ export async function completions(ctx) {
     res,
     signal,
     fault,
-    () => dataFrame(openaiError(500, "emulator: injected mid-stream failure")),
+    () => dataFrame(openaiError(500, withEcho("emulator: injected mid-stream failure", fault))),
     headers,
   );
   /** @param {number} index @param {string} text @param {string | null} [finish] */

@@ -1,10 +1,10 @@
 // @ts-check
 /**
- * The control API under /__emulator/ (no auth, loopback peers only): recorded requests, the fault
- * queue and a health check.
+ * The control API under /__emulator/ (no auth, loopback peers only): recorded requests, waiting for
+ * one, the fault queue and a health check.
  */
 import { FaultError, parseFault } from "./faults.mjs";
-import { isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
+import { clientGoneSignal, isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
 
 /** @typedef {import("node:http").IncomingMessage} IncomingMessage */
 /** @typedef {import("node:http").ServerResponse} ServerResponse */
@@ -23,9 +23,40 @@ import { isLoopbackAddress, parseJson, readBody, sendJson } from "./http.mjs";
  * @property {RecordedRequest[]} requests
  * @property {import("./faults.mjs").FaultQueue} faults
  * @property {() => number} inFlight API requests being answered right now
- * @property {(match: (r: RecordedRequest) => boolean, signal?: AbortSignal) => Promise<RecordedRequest | null>} whenClosed
- *   the first recorded request matching `match` whose client went away, once it has
+ * @property {Waiters} waiters control requests waiting for a recorded request to reach a state
  */
+
+/**
+ * Waits for recorded requests: tests wait on the event itself (the request arrived, its client went
+ * away) instead of polling the request log.
+ */
+export class Waiters {
+  /** @type {Set<{ test: (r: RecordedRequest) => boolean, resolve: () => void }>} */
+  #waiting = new Set();
+
+  /**
+   * Resolves once `test` holds for a request passed to notify (the caller checks those already recorded).
+   * @param {(r: RecordedRequest) => boolean} test
+   * @param {AbortSignal} signal gives up (resolves) when the waiting client goes away
+   * @returns {Promise<void>}
+   */
+  wait(test, signal) {
+    return new Promise((resolve) => {
+      const waiter = { test, resolve };
+      this.#waiting.add(waiter);
+      signal.addEventListener("abort", () => (this.#waiting.delete(waiter), resolve()), { once: true });
+    });
+  }
+
+  /** @param {RecordedRequest} recorded a request just recorded, or whose state just changed */
+  notify(recorded) {
+    for (const waiter of this.#waiting) {
+      if (!waiter.test(recorded)) continue;
+      this.#waiting.delete(waiter);
+      waiter.resolve();
+    }
+  }
+}
 
 /**
  * Handles a /__emulator/* request.
@@ -42,24 +73,24 @@ export async function control(req, res, url, state) {
   switch (route) {
     case "GET /__emulator/health":
       return sendJson(res, 200, { ok: true, inFlight: state.inFlight() });
-    case "GET /__emulator/closed": {
-      // Answers once a request carrying header `header` with value `value` has been closed by its client,
-      // so a test waits on the event itself instead of polling.
-      const header = (url.searchParams.get("header") ?? "").toLowerCase();
-      const value = url.searchParams.get("value") ?? "";
-      if (!header) return sendJson(res, 400, { error: "closed needs ?header=<name>&value=<value>" });
-      const gone = new AbortController();
-      res.once("close", () => gone.abort());
-      const closed = await state.whenClosed((r) => r.headers[header] === value, gone.signal);
-      if (closed) sendJson(res, 200, { closed: true, path: closed.path });
-      return;
-    }
     case "GET /__emulator/requests":
       return sendJson(res, 200, state.requests);
     case "DELETE /__emulator/requests": {
       const cleared = state.requests.length;
       state.requests.length = 0;
       return sendJson(res, 200, { cleared });
+    }
+    case "GET /__emulator/wait": {
+      const header = url.searchParams.get("header")?.toLowerCase();
+      const value = url.searchParams.get("value");
+      const until = url.searchParams.get("until") ?? "received";
+      if (!header || value === null || (until !== "received" && until !== "closed")) {
+        return sendJson(res, 400, { error: "wait needs header, value and until=received|closed" });
+      }
+      /** @param {RecordedRequest} r */
+      const reached = (r) => r.headers[header] === value && (until === "received" || r.clientClosed);
+      if (!state.requests.some(reached)) await state.waiters.wait(reached, clientGoneSignal(res));
+      return sendJson(res, 200, { ok: true });
     }
     case "GET /__emulator/faults":
       return sendJson(res, 200, state.faults.list());

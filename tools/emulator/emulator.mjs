@@ -6,8 +6,8 @@
 import { createServer } from "node:http";
 import { anthropicError, countTokens, messages } from "./anthropic.mjs";
 import { completions } from "./completions.mjs";
-import { control } from "./control.mjs";
-import { FaultError, FaultQueue, parseFault, takeFault } from "./faults.mjs";
+import { Waiters, control } from "./control.mjs";
+import { FaultError, FaultQueue, echoedValue, parseFault, takeFault, withEcho } from "./faults.mjs";
 import {
   clientGoneSignal,
   isLoopbackHost,
@@ -15,6 +15,7 @@ import {
   plainHeaders,
   readBody,
   sendJson,
+  sendText,
   sleep,
   untilAborted,
 } from "./http.mjs";
@@ -99,35 +100,22 @@ export async function startEmulator({
   /** @type {RecordedRequest[]} */
   const requests = [];
   const faults = new FaultQueue();
+  const waiters = new Waiters();
   let seq = 0;
   /** API requests being answered right now (a stream stops counting once it ends or the client goes). */
   let inFlight = 0;
-  /** Who waits for a recorded request's client to go away (GET /__emulator/closed). */
-  const closeWaiters = new Set(
-    /** @type {{ match: (r: RecordedRequest) => boolean, resolve: (r: RecordedRequest) => void }[]} */ ([]),
-  );
   /**
    * Resolves with the first recorded request matching `match` whose client has gone away, at once or when
-   * it happens; `signal` stops the wait.
+   * it happens; `signal` stops the wait (then null).
    * @param {(r: RecordedRequest) => boolean} match
    * @param {AbortSignal} [signal]
    * @returns {Promise<RecordedRequest | null>}
    */
-  function whenClosed(match, signal) {
-    const done = requests.find((r) => r.clientClosed && match(r));
-    if (done) return Promise.resolve(done);
-    return new Promise((resolve) => {
-      const waiter = { match, resolve: (/** @type {RecordedRequest} */ r) => resolve(r) };
-      closeWaiters.add(waiter);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          closeWaiters.delete(waiter);
-          resolve(null);
-        },
-        { once: true },
-      );
-    });
+  async function whenClosed(match, signal = new AbortController().signal) {
+    /** @param {RecordedRequest} r */
+    const reached = (r) => r.clientClosed && match(r);
+    if (!requests.some(reached)) await waiters.wait(reached, signal);
+    return requests.find(reached) ?? null;
   }
 
   /**
@@ -137,7 +125,7 @@ export async function startEmulator({
   async function handle(req, res) {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     if (url.pathname.startsWith("/__emulator/")) {
-      return control(req, res, url, { requests, faults, inFlight: () => inFlight, whenClosed });
+      return control(req, res, url, { requests, faults, inFlight: () => inFlight, waiters });
     }
 
     const signal = clientGoneSignal(res);
@@ -154,16 +142,13 @@ export async function startEmulator({
       clientClosed: false,
     };
     requests.push(recorded);
+    waiters.notify(recorded);
     // Tests check that a client disconnect at the gateway reaches the upstream as a closed connection.
     signal.addEventListener(
       "abort",
       () => {
         recorded.clientClosed = true;
-        for (const waiter of closeWaiters) {
-          if (!waiter.match(recorded)) continue;
-          closeWaiters.delete(waiter);
-          waiter.resolve(recorded);
-        }
+        waiters.notify(recorded);
       },
       { once: true },
     );
@@ -195,14 +180,20 @@ export async function startEmulator({
     }
     if (fault.hang) return untilAborted(signal);
     if (fault.delay_ms && !(await sleep(fault.delay_ms, signal))) return;
+    fault.echoed = echoedValue(fault, req.headers.authorization ?? "");
+    if (fault.echoed && fault.echo_headers) res.setHeader("x-emulator-echo", fault.echoed);
     if (fault.status !== undefined) {
       /** @type {Record<string, string>} */
       const headers = {};
       if (fault.status === 429 || fault.retry_after !== undefined) {
         headers["retry-after"] = String(fault.retry_after ?? 1);
       }
-      const echoed = fault.echo_auth ? ` for credentials '${req.headers.authorization ?? ""}'` : "";
-      const message = `emulator: injected fault (status ${fault.status})${echoed}`;
+      if (fault.echoed && fault.echo_headers) {
+        headers["retry-after"] = fault.echoed;
+        headers["retry-after-ms"] = fault.echoed;
+      }
+      const message = withEcho(`emulator: injected fault (status ${fault.status})`, fault);
+      if (fault.error_body === "text") return sendText(res, fault.status, message, headers);
       return sendJson(res, fault.status, errorBody(format, fault.status, message), headers);
     }
     if (!parsed.ok) return sendJson(res, 400, errorBody(format, 400, "emulator: malformed JSON body"));

@@ -17,11 +17,21 @@
  * @property {number} [tool_calls] number of tool calls when tools are offered (default 1)
  * @property {boolean} [hang] accept the request and never answer, until the client goes away
  * @property {boolean} [no_usage] omit usage everywhere
- * @property {boolean} [echo_auth] with `status`: the error message repeats the request's Authorization
- *   header, as a careless upstream might (tests check the gateway never lets it through)
+ * @property {boolean} [echo_auth] the request's Authorization header is repeated, as a careless upstream
+ *   might: in the error message (with `status`) and in the mid-stream error event (with `error_after`)
+ * @property {"raw" | "url" | "base64" | "base64url"} [echo_form] how echo_auth repeats it (default raw)
+ * @property {number} [error_pad] with echo_auth: filler so the echoed value starts at this character of
+ *   the message (to put a token across a cut the gateway makes)
+ * @property {"json" | "text"} [error_body] with `status`: the error body in the endpoint's JSON format
+ *   (default) or the bare message as text/plain
+ * @property {boolean} [echo_headers] with echo_auth: `retry-after`, `retry-after-ms` and
+ *   `x-emulator-echo` carry the echoed value (on errors and on answers)
+ * @property {boolean} [split_echo] streams: the mid-stream error event is written in two writes, split in
+ *   the middle of the echoed value (or of the frame), `chunk_delay_ms` (default 20) apart
  * @property {boolean} [strict] Anthropic endpoints: answer 400, as an upstream that does not know them
  *   would, to newer client features: the betas `context-management-*` and `prompt-caching-scope-*`, a
  *   top-level `context_management`, and `scope` in any `cache_control`
+ * @property {string} [echoed] set by the emulator, not a spec key: the echoed value for this request
  */
 
 /** Keys whose value is a non-negative integer. */
@@ -35,9 +45,22 @@ const INTEGER_KEYS = /** @type {const} */ ([
   "chunks",
   "chunk_bytes",
   "tool_calls",
+  "error_pad",
 ]);
 /** Keys whose value is a flag (1/0, true/false). */
-const FLAG_KEYS = /** @type {const} */ (["hang", "no_usage", "echo_auth", "strict"]);
+const FLAG_KEYS = /** @type {const} */ ([
+  "hang",
+  "no_usage",
+  "echo_auth",
+  "echo_headers",
+  "split_echo",
+  "strict",
+]);
+/** Keys whose value is one of a few words. */
+const WORD_KEYS = /** @type {Record<string, readonly string[]>} */ ({
+  echo_form: ["raw", "url", "base64", "base64url"],
+  error_body: ["json", "text"],
+});
 
 export class FaultError extends Error {}
 
@@ -65,7 +88,7 @@ export function parseFault(spec) {
   } else {
     throw new FaultError("a fault spec must be a string like 'status=429;retry_after=2' or an object");
   }
-  /** @type {Record<string, number | boolean>} */
+  /** @type {Record<string, number | boolean | string>} */
   const fault = {};
   for (const [key, raw] of entries) {
     if (/** @type {readonly string[]} */ (INTEGER_KEYS).includes(key)) {
@@ -74,6 +97,12 @@ export function parseFault(spec) {
       fault[key] = value;
     } else if (/** @type {readonly string[]} */ (FLAG_KEYS).includes(key)) {
       fault[key] = raw === true || raw === 1 || raw === "1" || raw === "true";
+    } else if (key in WORD_KEYS) {
+      const words = WORD_KEYS[key] ?? [];
+      if (typeof raw !== "string" || !words.includes(raw)) {
+        throw new FaultError(`fault ${key} must be one of ${words.join(", ")}`);
+      }
+      fault[key] = raw;
     } else {
       throw new FaultError(`unknown fault key '${key}'`);
     }
@@ -118,4 +147,35 @@ export class FaultQueue {
 export function takeFault(queue, header) {
   const fromHeader = header === undefined || header.trim() === "" ? {} : parseFault(header);
   return { ...(queue.shift() ?? {}), ...fromHeader };
+}
+
+/**
+ * The value echo_auth repeats: the Authorization header in the form the fault asks for.
+ * @param {Fault} fault
+ * @param {string} authorization
+ * @returns {string} "" when nothing is echoed
+ */
+export function echoedValue(fault, authorization) {
+  if (!fault.echo_auth) return "";
+  switch (fault.echo_form) {
+    case "url":
+      return encodeURIComponent(authorization);
+    case "base64":
+      return Buffer.from(authorization).toString("base64");
+    case "base64url":
+      return Buffer.from(authorization).toString("base64url");
+    default:
+      return authorization;
+  }
+}
+
+/**
+ * A message with the fault's echo in it: `base`, then filler up to `error_pad`, then the echoed value.
+ * @param {string} base
+ * @param {Fault} fault
+ */
+export function withEcho(base, fault) {
+  if (!fault.echoed) return base;
+  const lead = `${base} for credentials '`;
+  return `${lead}${"x".repeat(Math.max(0, (fault.error_pad ?? 0) - lead.length))}${fault.echoed}'`;
 }

@@ -85,6 +85,23 @@ export function sendJson(res, status, body, headers = {}) {
 }
 
 /**
+ * Sends a plain-text response with content-length.
+ * @param {ServerResponse} res
+ * @param {number} status
+ * @param {string} text
+ * @param {Record<string, string>} [headers]
+ */
+export function sendText(res, status, text, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
  * Waits `ms` milliseconds; resolves false early (and at once) when the signal aborts.
  * @param {number} ms
  * @param {AbortSignal} signal

@@ -15,6 +15,7 @@ import {
   toolArguments,
   toolReplyText,
 } from "./content.mjs";
+import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { dataFrame, sseWriter } from "./sse.mjs";
 
@@ -189,7 +190,7 @@ export async function chatCompletions(ctx) {
     res,
     signal,
     fault,
-    () => dataFrame(openaiError(500, "emulator: injected mid-stream failure")),
+    () => dataFrame(openaiError(500, withEcho("emulator: injected mid-stream failure", fault))),
     headers,
   );
   /** @param {Record<string, unknown>} delta @param {string | null} [finish] */

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * A server-sent-events writer that respects backpressure (waits for 'drain'), stops when the client
- * goes away, and applies the stream faults: chunk_delay_ms, cut_after and error_after.
+ * goes away, and applies the stream faults: chunk_delay_ms, cut_after, error_after and split_echo.
  */
 import { sleep } from "./http.mjs";
 
@@ -78,7 +78,18 @@ export function sseWriter(res, signal, fault, errorFrame, headers = {}) {
       }
       if (fault.error_after !== undefined && written >= fault.error_after) {
         stopped = true;
-        if (await write(errorFrame())) res.end();
+        const frame = errorFrame();
+        if (!fault.split_echo) {
+          if (await write(frame)) res.end();
+          return false;
+        }
+        // Two writes, apart in time, so the reader gets the frame (and the echoed value) in two chunks.
+        const echoAt = fault.echoed ? frame.indexOf(fault.echoed) : -1;
+        const at =
+          echoAt >= 0 ? echoAt + Math.floor((fault.echoed?.length ?? 0) / 2) : Math.floor(frame.length / 2);
+        if (!(await write(frame.slice(0, at)))) return false;
+        if (!(await sleep(fault.chunk_delay_ms ?? 20, signal))) return false;
+        if (await write(frame.slice(at))) res.end();
         return false;
       }
       written++;

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { tooDeep } from "../bounds";
 import type {
   AntOutputConfig,
   AntThinking,
@@ -111,10 +112,11 @@ export function toAnthropicUsage(usage: StreamUsage): AntUsageOut {
  * OpenAI tool-call `arguments` are a JSON string written by the model and Anthropic wants an object.
  * Empty, unparsable or non-object arguments (a model cut off by max_tokens, a server that sends "")
  * become `{}`: rejecting them would make the whole conversation unusable from then on, and the tool
- * result that follows in the history already tells the model what happened.
+ * result that follows in the history already tells the model what happened. Arguments nested too deep to
+ * walk count as unparsable.
  */
 export function parseToolArguments(args: string | null | undefined): Record<string, unknown> {
-  if (!args || args.trim() === "") return {};
+  if (!args || args.trim() === "" || tooDeep(args)) return {};
   try {
     const parsed: unknown = JSON.parse(args);
     return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
