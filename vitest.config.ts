@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects, run by `npm test`:
  * - unit:   pure functions (translators, schemas, SSE) in Node, fast;
- * - worker: the Worker in workerd with real KV and Durable Objects (Workers vitest pool);
+ * - worker: the Worker in workerd with real KV, Durable Objects, Queues, R2 and D1 (Workers vitest pool);
  * - e2e:    the real openai / @anthropic-ai/sdk clients against `wrangler dev` and tools/emulator.
  */
 export default defineConfig({
@@ -29,6 +29,11 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 DATABRICKS_PAT: "dapi-test-pat",
                 MAX_BODY_BYTES: "65536",
+                // The service principal the test emulator knows (test/setup/emulator.global.ts), and a
+                // secret it does not.
+                DATABRICKS_CLIENT_ID: "bricklane-test-sp",
+                DATABRICKS_CLIENT_SECRET: "emulator-test-sp-secret",
+                WRONG_CLIENT_SECRET: "not-the-sp-secret",
               },
             },
           }),
@@ -36,7 +41,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["test/setup/emulator.global.ts"],
+          globalSetup: ["test/setup/emulator.global.ts", "test/setup/d1.global.ts"],
+          setupFiles: ["test/setup/d1-migrations.ts"],
         },
       },
       {

@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./config/schemas";
+import type { CallTrace } from "./http/call-log";
 import type { Meter } from "./limits/meter";
 
 /** Which wire format errors (and everything else) are rendered in for the current route. */
@@ -18,5 +19,7 @@ export type AppEnv = {
     key: KeyRecord;
     /** The call's admission and accounting in the key's, team's and provider's limiters. */
     meter: Meter;
+    /** What the call log records of this call, gathered as it goes. */
+    call: CallTrace;
   };
 };

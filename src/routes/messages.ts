@@ -14,6 +14,7 @@ import {
 } from "../formats/translate";
 import { estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
+import { keepResponseBody, recordCallWhen } from "../http/call-log";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
 
@@ -84,6 +85,7 @@ messages.post("/messages", async (c) => {
  * in `x-bricklane-estimated`.
  */
 messages.post("/messages/count_tokens", async (c) => {
+  const started = Date.now();
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(CountTokensEnvelope, raw);
   return dispatch(c, req.model, "count_tokens", (target) => {
@@ -94,7 +96,24 @@ messages.post("/messages/count_tokens", async (c) => {
     return {
       path: "/v1/messages/count_tokens",
       body: { ...raw, model: target.model },
-      respond: async (res) => c.body(await res.text(), 200, { "content-type": "application/json" }),
+      respond: async (res) => {
+        const text = await res.text();
+        // Counting generates nothing: the call is logged and counted with no tokens.
+        keepResponseBody(c, text);
+        recordCallWhen(
+          c,
+          Promise.resolve({
+            provider: target.providerName,
+            model: target.model,
+            status: 200,
+            stream: false,
+            usage: { inputTokens: 0, outputTokens: 0, estimated: false },
+            end: "complete",
+            durationMs: Date.now() - started,
+          }),
+        );
+        return c.body(text, 200, { "content-type": "application/json" });
+      },
     };
   });
 });

@@ -15,7 +15,7 @@ import {
   type ListedModel,
   type UcListing,
 } from "../formats/openai/models";
-import { providerSecret } from "../upstream/request";
+import { providerCredential } from "../upstream/credentials";
 
 /**
  * `GET /v1/models` (and `/v1/models/<id>`): the models this key may use. OpenAI's list shape, or
@@ -63,11 +63,11 @@ async function routeModels(env: CloudflareBindings, key: KeyRecord): Promise<Lis
     .map(({ name }) => ({ id: name, created: 0, ownedBy: "bricklane-route" }));
 }
 
-/** One page of the provider's Unity Catalog listing, authenticated with the provider's own secret. */
+/** One page of the provider's Unity Catalog listing, authenticated with the provider's own credential. */
 async function fetchUcPage(
   listModelsUrl: string,
   provider: Provider,
-  secret: string | null,
+  authorization: string | null,
   pageToken: string | null,
   signal: AbortSignal,
 ): Promise<unknown> {
@@ -76,7 +76,7 @@ async function fetchUcPage(
   // The provider's static headers go on everything sent on its behalf; the client's never do.
   const headers = new Headers(provider.headers);
   headers.set("accept", "application/json");
-  if (secret !== null) headers.set("authorization", `Bearer ${secret}`);
+  if (authorization !== null) headers.set("authorization", authorization);
   const res = await fetch(url, { headers, signal });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
@@ -91,6 +91,7 @@ async function ucListing(
   name: string,
   provider: Provider,
   clientSignal: AbortSignal,
+  waitUntil: (p: Promise<unknown>) => void,
 ): Promise<UcListing> {
   const listModelsUrl = provider.listModelsUrl;
   if (!listModelsUrl) return { ok: true, models: [] };
@@ -105,12 +106,13 @@ async function ucListing(
   clientSignal.addEventListener("abort", onClientGone, { once: true });
   let listing: UcListing;
   try {
-    const secret = providerSecret(env, name, provider);
+    const { authorization } = await providerCredential(env, name, provider, waitUntil);
     listing = await walkUnityCatalog((token) =>
-      fetchUcPage(listModelsUrl, provider, secret, token, controller.signal),
+      fetchUcPage(listModelsUrl, provider, authorization, token, controller.signal),
     );
   } catch (e) {
-    // The provider's secret is not set: reported like any other failed listing.
+    // The provider's secret is not set, or its OAuth token could not be had: reported like any other
+    // failed listing.
     listing = { ok: false, reason: e instanceof Error ? e.message : String(e), models: [] };
   } finally {
     clearTimeout(timer);
@@ -129,7 +131,9 @@ async function listFor(c: Context<AppEnv>): Promise<{ models: ListedModel[]; fai
   const failed: string[] = [];
   const perProvider = await Promise.all(
     entries.map(async ({ name, provider }) => {
-      const listing = await ucListing(c.env, name, provider, c.req.raw.signal);
+      const listing = await ucListing(c.env, name, provider, c.req.raw.signal, (p) =>
+        c.executionCtx.waitUntil(p),
+      );
       if (!listing.ok) {
         failed.push(name);
         console.warn(

@@ -22,6 +22,7 @@ export type Plan =
   | { answer: () => Response };
 
 function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
+  c.get("call").attempts = attempts;
   c.header("x-bricklane-provider", target.providerName);
   c.header("x-bricklane-model", target.model);
   c.header("x-bricklane-attempts", String(attempts));
@@ -63,6 +64,9 @@ export async function dispatch(
   plan: (target: Target) => Plan,
 ): Promise<Response> {
   const resolved = await resolveModel(c.env, c.get("key"), modelString, requestType);
+  const trace = c.get("call");
+  trace.requestType = requestType;
+  if (resolved.kind === "route") trace.route = resolved.name;
   if (resolved.kind === "provider") {
     const p = plan(resolved.target);
     if ("answer" in p) return p.answer();

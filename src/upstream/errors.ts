@@ -4,7 +4,7 @@ import { isRecord, tryParseJson } from "../formats/sse";
 const MAX_ERROR_BODY = 16 * 1024;
 
 /** Reads at most MAX_ERROR_BODY bytes of an error body: an upstream error page is not worth more. */
-async function readBounded(res: Response): Promise<string> {
+export async function readBounded(res: Response): Promise<string> {
   if (!res.body) return "";
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -47,19 +47,24 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Removes a credential from text that came from upstream, in case an upstream echoes it. */
-export function redact(text: string, secret: string | null): string {
-  return secret ? text.split(secret).join("[redacted]") : text;
+/**
+ * Removes credentials from text that came from upstream, in case an upstream echoes one: the bearer
+ * secret, or an OAuth access token and the client secret behind it.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
+  return out;
 }
 
 /**
  * Maps an upstream error response onto the gateway's error (invariant 5): the client learns what went
  * wrong without ever seeing the upstream credential.
  */
-export async function upstreamError(res: Response, providerName: string, secret: string | null) {
+export async function upstreamError(res: Response, providerName: string, secrets: readonly string[]) {
   const text = await readBounded(res);
-  const detail = redact(upstreamMessage(text), secret);
-  const internal = `upstream ${res.status}: ${redact(text.slice(0, 1000), secret)}`;
+  const detail = redact(upstreamMessage(text), secrets);
+  const internal = `upstream ${res.status}: ${redact(text.slice(0, 1000), secrets)}`;
   const status = res.status;
 
   if (status === 401 || status === 403) {

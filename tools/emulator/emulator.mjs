@@ -18,6 +18,7 @@ import {
   sleep,
   untilAborted,
 } from "./http.mjs";
+import { oauthServer } from "./oauth.mjs";
 import { chatCompletions, embeddings, openaiError } from "./openai.mjs";
 import { databricksError, listModels } from "./unity-catalog.mjs";
 
@@ -37,6 +38,7 @@ import { databricksError, listModels } from "./unity-catalog.mjs";
  * @property {() => void} clearRequests
  * @property {(...specs: (string | Fault)[]) => void} queueFaults queue faults for the next model requests
  * @property {() => void} clearFaults
+ * @property {import("./oauth.mjs").OAuthState} oauth the service principal's token endpoint
  * @property {() => Promise<void>} close
  */
 
@@ -81,10 +83,13 @@ export function errorBody(format, status, message) {
   );
 }
 
+const TOKEN_PATH = "/oidc/v1/token";
+
 /**
  * Starts the emulator.
- * @param {{ port?: number, host?: string, pat?: string, maxRecorded?: number }} [options]
- *   maxRecorded: how many requests are kept (oldest dropped first), default 10000
+ * @param {{ port?: number, host?: string, pat?: string, maxRecorded?: number, oauth?: { clientId?: string, clientSecret?: string, lifetimeS?: number } }} [options]
+ *   maxRecorded: how many requests are kept (oldest dropped first), default 10000;
+ *   oauth: the one service principal the token endpoint knows, and its tokens' lifetime
  * @returns {Promise<Emulator>}
  */
 export async function startEmulator({
@@ -92,11 +97,13 @@ export async function startEmulator({
   host = "127.0.0.1",
   pat = DEFAULT_PAT,
   maxRecorded = 10_000,
+  oauth: oauthOptions = {},
 } = {}) {
   if (!isLoopbackHost(host)) throw new Error(`emulator: refusing to bind non-loopback host '${host}'`);
   /** @type {RecordedRequest[]} */
   const requests = [];
   const faults = new FaultQueue();
+  const oauth = oauthServer(oauthOptions);
   let seq = 0;
   /** API requests being answered right now (a stream stops counting once it ends or the client goes). */
   let inFlight = 0;
@@ -108,13 +115,19 @@ export async function startEmulator({
   async function handle(req, res) {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     if (url.pathname.startsWith("/__emulator/")) {
-      return control(req, res, url, { requests, faults, inFlight: () => inFlight });
+      return control(req, res, url, { requests, faults, oauth, inFlight: () => inFlight });
     }
 
     const signal = clientGoneSignal(res);
     const raw = await readBody(req);
-    const parsed = raw === null ? { ok: false } : parseJson(raw);
-    const body = "value" in parsed ? parsed.value : undefined;
+    const isTokenRequest = req.method === "POST" && url.pathname === TOKEN_PATH;
+    const parsed = raw === null ? { ok: false } : isTokenRequest ? { ok: true } : parseJson(raw);
+    // A token request's form body is recorded as an object (without the secret, which travels as Basic).
+    const body = isTokenRequest
+      ? Object.fromEntries(new URLSearchParams(raw?.toString("utf8") ?? ""))
+      : "value" in parsed
+        ? parsed.value
+        : undefined;
     /** @type {RecordedRequest} */
     const recorded = {
       method: req.method ?? "GET",
@@ -129,6 +142,8 @@ export async function startEmulator({
     signal.addEventListener("abort", () => (recorded.clientClosed = true), { once: true });
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
+    if (isTokenRequest) return oauth.token(req, raw, res);
+
     const format = formatFor(url.pathname);
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) {
@@ -138,7 +153,7 @@ export async function startEmulator({
         errorBody(format, 404, `emulator: no endpoint ${req.method} ${url.pathname}`),
       );
     }
-    if (req.headers.authorization !== `Bearer ${pat}`) {
+    if (req.headers.authorization !== `Bearer ${pat}` && !oauth.accepts(req.headers.authorization)) {
       return sendJson(res, 401, errorBody(format, 401, "emulator: missing or invalid bearer token"));
     }
     if (raw === null) return sendJson(res, 413, errorBody(format, 413, "emulator: request body too large"));
@@ -210,6 +225,7 @@ export async function startEmulator({
     },
     queueFaults: (...specs) => faults.push(...specs.map(parseFault)),
     clearFaults: () => faults.clear(),
+    oauth,
     close: () =>
       (closing ??= new Promise((resolve) => {
         server.close(() => resolve());
