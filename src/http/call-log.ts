@@ -178,12 +178,12 @@ export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallResult>): v
       provider: result.provider,
       model: result.model,
     });
-    return result;
   });
   c.executionCtx.waitUntil(logged);
-  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error.
+  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error. The meter
+  // waits for the call, never for the log (a body copy still being read must not hold usage back).
   c.get("meter").finishWhen(
-    logged.then((r) => ({
+    done.then((r) => ({
       usage: r.usage,
       error: r.end === "upstream_cut" || r.end === "upstream_error_event",
     })),
