@@ -35,6 +35,10 @@ export default defineConfig({
                 DATABRICKS_CLIENT_SECRET: "emulator-test-sp-secret",
                 WRONG_CLIENT_SECRET: "not-the-sp-secret",
               },
+              // Calls send their records to a queue nobody consumes here, so no consumer runs in the
+              // background of unrelated tests; the call log's tests drive the consumer themselves
+              // (createMessageBatch), and test/unit/queue-dead-letter.test.ts runs the real queue settings.
+              queueProducers: { CALL_LOG: { queueName: "bricklane-calls-unconsumed-in-tests" } },
             },
           }),
         ],
