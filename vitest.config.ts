@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects, run by `npm test`:
  * - unit:   pure functions (translators, schemas, SSE) in Node, fast;
- * - worker: the Worker in workerd with real KV and Durable Objects (Workers vitest pool);
+ * - worker: the Worker in workerd with real KV, Durable Objects, Queues, R2 and D1 (Workers vitest pool);
  * - e2e:    the real openai / @anthropic-ai/sdk clients against `wrangler dev` and tools/emulator.
  */
 export default defineConfig({
@@ -31,14 +31,24 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 DATABRICKS_PAT: "dapi-test/pat+0123456789abcdef=",
                 MAX_BODY_BYTES: "65536",
+                // The service principal the test emulator knows (test/setup/emulator.global.ts), and a
+                // secret it does not.
+                DATABRICKS_CLIENT_ID: "bricklane-test-sp",
+                DATABRICKS_CLIENT_SECRET: "emulator-test-sp-secret",
+                WRONG_CLIENT_SECRET: "not-the-sp-secret",
               },
+              // Calls send their records to a queue nobody consumes here, so no consumer runs in the
+              // background of unrelated tests; the call log's tests drive the consumer themselves
+              // (createMessageBatch), and test/unit/queue-dead-letter.test.ts runs the real queue settings.
+              queueProducers: { CALL_LOG: { queueName: "bricklane-calls-unconsumed-in-tests" } },
             },
           }),
         ],
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["test/setup/emulator.global.ts"],
+          globalSetup: ["test/setup/emulator.global.ts", "test/setup/d1.global.ts"],
+          setupFiles: ["test/setup/d1-migrations.ts"],
           // One policy for every worker test, none of their own: each is sized to take seconds (the
           // longest, the fuzz test, about ten alone), and waits on events, never on polls; the limit is
           // there to turn a hang into a failure, with room for a 2-core machine busy with other suites.

@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./config/schemas";
+import type { CallTrace } from "./http/call-log";
 import type { Meter } from "./limits/meter";
 import type { Redactor } from "./upstream/redactor";
 
@@ -24,5 +25,7 @@ export type AppEnv = {
      * upstream call, read by whatever relays its response.
      */
     redactor: Redactor;
+    /** What the call log records of this call, gathered as it goes. */
+    call: CallTrace;
   };
 };

@@ -2,7 +2,8 @@
 // @ts-check
 /**
  * `npm run demo`: the emulator and the gateway on loopback, a provider and a virtual key created through
- * the admin API, then the real openai SDK streaming a chat completion through the gateway.
+ * the admin API, then the real openai SDK streaming a chat completion through the gateway, and last the
+ * call as the call log recorded it (Queue → D1), read back from GET /admin/calls.
  */
 import OpenAI from "openai";
 import { startStack, stopAll } from "./lib/stack.mjs";
@@ -29,6 +30,12 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
     void shutdown(130);
   });
 }
+
+/** The call log's consumer gets a batch within max_batch_timeout (5 s); this leaves room for a busy machine. */
+const CALL_LOG_WAIT_MS = 60_000;
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Shows the start of a secret only. @param {string} secret */
 const mask = (secret) => `${secret.slice(0, 8)}…`;
@@ -61,7 +68,7 @@ async function main() {
   expectStatus(await stack.admin("PUT", `/admin/providers/${PROVIDER}`, provider), 200, "create provider");
   const created = await stack.admin("POST", "/admin/keys", { name: "demo" });
   expectStatus(created, 201, "create virtual key");
-  const key = /** @type {{ key: string }} */ (created.json).key;
+  const { key, id: keyId } = /** @type {{ key: string, id: string }} */ (created.json);
   console.log(`Provider '${PROVIDER}' → ${provider.baseUrl} (auth: Worker secret DATABRICKS_PAT)`);
   console.log(`Virtual key created: ${mask(key)}\n`);
 
@@ -113,6 +120,43 @@ async function main() {
     `The emulator saw the Databricks PAT (${sawPat ? "yes" : "NO"}) and the virtual key (${leaked ? "YES, leaked" : "no"}).`,
   );
   if (!sawPat || leaked) throw new Error("credential check failed");
+
+  // The record goes onto the Queue after the response; the consumer writes it to R2 and D1 in batches. A
+  // script may wait by asking again (a test would not).
+  console.log(`\nWaiting for the call log (Queue → D1) …`);
+  const deadline = Date.now() + CALL_LOG_WAIT_MS;
+  /** @type {Record<string, unknown> | undefined} */
+  let call;
+  while (!call) {
+    const listed = await stack.admin("GET", `/admin/calls?key=${keyId}`);
+    expectStatus(listed, 200, "read the call log");
+    call = /** @type {{ data: Record<string, unknown>[] }} */ (listed.json).data[0];
+    if (call) break;
+    if (Date.now() > deadline)
+      throw new Error(`the call did not reach the call log within ${CALL_LOG_WAIT_MS} ms`);
+    await sleep(500);
+  }
+  console.log(`GET /admin/calls?key=${keyId} →`);
+  for (const field of [
+    "requestId",
+    "time",
+    "keyName",
+    "provider",
+    "model",
+    "status",
+    "stream",
+    "outcome",
+    "inputTokens",
+    "outputTokens",
+    "costUsd",
+    "durationMs",
+    "firstByteMs",
+  ]) {
+    console.log(`  ${field.padEnd(12)} ${JSON.stringify(call[field])}`);
+  }
+  if (call.inputTokens !== usage.prompt_tokens || call.outputTokens !== usage.completion_tokens) {
+    throw new Error("the call log's tokens differ from the usage the client got");
+  }
 }
 
 main().then(

@@ -63,8 +63,19 @@ const HeaderValue = z
 
 export const ProviderAuth = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("bearer"), secret: SecretName }),
+  /**
+   * A Databricks service principal (OAuth M2M): both fields name Worker secrets. The token comes from
+   * `tokenUrl`, by default the origin of the provider's baseUrl + `/oidc/v1/token`.
+   */
+  z.strictObject({
+    type: z.literal("databricks-oauth"),
+    clientId: SecretName,
+    clientSecret: SecretName,
+    tokenUrl: UpstreamUrl.optional(),
+  }),
   z.strictObject({ type: z.literal("none") }),
 ]);
+export type ProviderAuth = z.infer<typeof ProviderAuth>;
 
 /** The request types a provider can serve; `requests` on a provider narrows them. */
 export const RequestType = z.enum([
@@ -81,6 +92,7 @@ export const ModelPrice = z.strictObject({
   inputPerMTok: z.number().nonnegative(),
   outputPerMTok: z.number().nonnegative(),
 });
+export type ModelPrice = z.infer<typeof ModelPrice>;
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -144,6 +156,8 @@ export const Provider = z.strictObject({
   /** A global cap on everything sent to this provider, across all keys and teams. */
   limits: Limits.optional(),
   passthrough: PassthroughShaping.optional(),
+  /** Send `Databricks-Ai-Gateway-Request-Tags` (key, team, route) so Databricks attributes the usage. */
+  requestTags: z.boolean().optional(),
 });
 export type Provider = z.infer<typeof Provider>;
 
@@ -167,6 +181,7 @@ export const KeyCreate = z.strictObject({
   models: z.array(ModelPattern).optional(),
   expiresAt: IsoDate.optional(),
   limits: Limits.optional(),
+  logBodies: z.boolean().optional(),
 });
 
 /** What the admin API accepts to change a key; `null` clears an optional setting. */
@@ -178,6 +193,7 @@ export const KeyPatch = z.strictObject({
   expiresAt: IsoDate.nullable().optional(),
   limits: Limits.nullable().optional(),
   disabled: z.boolean().optional(),
+  logBodies: z.boolean().nullable().optional(),
 });
 export type KeyPatch = z.infer<typeof KeyPatch>;
 
@@ -194,6 +210,8 @@ export const KeyRecord = z.strictObject({
   expiresAt: IsoDate.optional(),
   disabled: z.boolean(),
   limits: Limits.optional(),
+  /** Request and response bodies go into the call log (capped, secrets redacted). */
+  logBodies: z.boolean().optional(),
 });
 export type KeyRecord = z.infer<typeof KeyRecord>;
 
@@ -204,6 +222,8 @@ export const KeyIndex = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/
 export const Team = z.strictObject({
   limits: Limits.optional(),
   description: z.string().max(500).optional(),
+  /** Every key of the team logs request and response bodies (see KeyRecord.logBodies). */
+  logBodies: z.boolean().optional(),
 });
 export type Team = z.infer<typeof Team>;
 

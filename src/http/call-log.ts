@@ -1,36 +1,227 @@
 import type { Context } from "hono";
+import type { ModelPrice, RequestType } from "../config/schemas";
 import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
 import type { Usage } from "../formats/usage";
+import { costUsd } from "../limits/windows";
+import { bodyCapture, loggedBody, type BodyCapture } from "../observe/bodies";
+import { observeCall } from "../observe/observe";
+import type { CallOutcome, CallRecord } from "../observe/record";
+import type { RequestTags } from "../upstream/request-tags";
 
-/** One line per call that reached an upstream, as structured JSON (Workers Logs indexes the fields). */
-export type CallRecord = {
+/** What a relay knows about a call it answered, once the answer is over. */
+export type CallResult = {
   provider: string;
   model: string;
   status: number;
   stream: boolean;
   usage: Usage | null;
-  end: string;
+  end: Exclude<CallOutcome, "upstream_error">;
   durationMs: number;
 };
+
+/**
+ * What the call log needs to know about a call beyond its answer, gathered as the call goes: set up by the
+ * key auth, filled in by dispatch (route, attempts) and the upstream call (what was sent, when it answered).
+ */
+export type CallTrace = {
+  startedAt: number;
+  logBodies: boolean;
+  requestType: RequestType | null;
+  route: string | null;
+  attempts: number;
+  /** The last attempt's provider and model, and its price. */
+  provider: string | null;
+  model: string | null;
+  price: ModelPrice | undefined;
+  /** Some attempt's request went upstream: the call is logged, exactly once. */
+  sentUpstream: boolean;
+  /** When the answering upstream's response headers arrived. */
+  firstByteAt: number | null;
+  requestTags: RequestTags | null;
+  /** The virtual key and the upstream credentials used, redacted from logged bodies. */
+  secrets: string[];
+  responseBody: string | BodyCapture | null;
+  logged: boolean;
+};
+
+/** `virtualKey`: the key the client presented, redacted from logged bodies like the upstream credentials. */
+export function newCallTrace(logBodies: boolean, virtualKey: string): CallTrace {
+  return {
+    startedAt: Date.now(),
+    logBodies,
+    requestType: null,
+    route: null,
+    attempts: 0,
+    provider: null,
+    model: null,
+    price: undefined,
+    sentUpstream: false,
+    firstByteAt: null,
+    requestTags: null,
+    secrets: [virtualKey],
+    responseBody: null,
+    logged: false,
+  };
+}
+
+/** A JSON answer's body, for the log when the key logs bodies. */
+export function keepResponseBody(c: Context<AppEnv>, text: string): void {
+  const trace = c.get("call");
+  if (trace.logBodies) trace.responseBody = text;
+}
+
+/** A streamed answer, with a copy of its first bytes kept for the log when the key logs bodies. */
+export function captureResponseStream(
+  c: Context<AppEnv>,
+  stream: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const trace = c.get("call");
+  if (!trace.logBodies) return stream;
+  const capture = bodyCapture();
+  trace.responseBody = capture;
+  return stream.pipeThrough(capture.stream);
+}
+
+type Ending = {
+  status: number;
+  stream: boolean;
+  usage: Usage | null;
+  outcome: CallOutcome;
+  errorCode: string | null;
+  provider: string;
+  model: string;
+};
+
+async function buildRecord(c: Context<AppEnv>, trace: CallTrace, end: Ending): Promise<CallRecord> {
+  const key = c.get("key");
+  const now = Date.now();
+  const inputTokens = end.usage?.inputTokens ?? 0;
+  const outputTokens = end.usage?.outputTokens ?? 0;
+  const userAgent = c.req.header("user-agent");
+  const record: CallRecord = {
+    id: crypto.randomUUID(),
+    time: new Date(trace.startedAt).toISOString(),
+    requestId: c.get("requestId"),
+    keyId: key.id,
+    keyName: key.name,
+    team: key.team ?? null,
+    route: trace.route,
+    provider: end.provider,
+    model: end.model,
+    requestType: trace.requestType ?? "chat",
+    status: end.status,
+    stream: end.stream,
+    outcome: end.outcome,
+    inputTokens,
+    outputTokens,
+    tokensEstimated: end.usage?.estimated ?? false,
+    costUsd: costUsd(trace.price, inputTokens, outputTokens),
+    durationMs: now - trace.startedAt,
+    firstByteMs: trace.firstByteAt === null ? null : trace.firstByteAt - trace.startedAt,
+    attempts: trace.attempts,
+    errorCode: end.errorCode,
+    userAgent: userAgent ? userAgent.slice(0, 512) : null,
+    requestTags: trace.requestTags,
+  };
+  if (!trace.logBodies) return record;
+  const secrets = trace.secrets;
+  const request = loggedBody(await c.req.text(), secrets);
+  const answer = trace.responseBody;
+  const response =
+    answer === null ? null : loggedBody(typeof answer === "string" ? answer : answer.text(), secrets);
+  return {
+    ...record,
+    requestBody: request.text,
+    ...(response && { responseBody: response.text }),
+    bodiesTruncated: request.truncated || (response?.truncated ?? false),
+  };
+}
+
+/** Builds and sends the record; a failure here is logged and never touches the call or its metering. */
+function observe(c: Context<AppEnv>, trace: CallTrace, end: Ending): Promise<void> {
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  return buildRecord(c, trace, end).then(
+    (record) => observeCall(c.env, waitUntil, record),
+    (e: unknown) =>
+      console.error(
+        JSON.stringify({
+          msg: "call log: record not built",
+          requestId: c.get("requestId"),
+          error: e instanceof Error ? e.message : String(e),
+        }),
+      ),
+  );
+}
 
 /**
  * Records a finished call after the response: `done` settles when the call is over (for a stream, when
  * it ends or the client leaves). Registered with waitUntil at once, so the runtime keeps the isolate
  * alive for it without delaying the client.
  */
-export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallRecord>): void {
-  const requestId = c.get("requestId");
-  const keyId = c.get("key").id;
-  const logged = done.then((record) => {
-    console.log(JSON.stringify({ msg: "call", requestId, keyId, ...record }));
-    return record;
+export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallResult>): void {
+  const trace = c.get("call");
+  trace.logged = true;
+  const logged = done.then(async (result) => {
+    // A streamed body's copy is complete once its last bytes passed; a client that left ends it at once.
+    const answer = trace.responseBody;
+    if (answer !== null && typeof answer !== "string" && result.end !== "client_cancelled") {
+      await answer.settled;
+    }
+    const failed = result.end === "upstream_cut" || result.end === "upstream_error_event";
+    await observe(c, trace, {
+      status: result.status,
+      stream: result.stream,
+      usage: result.usage,
+      outcome: result.end,
+      errorCode: failed ? "upstream_error" : null,
+      provider: result.provider,
+      model: result.model,
+    });
   });
   c.executionCtx.waitUntil(logged);
-  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error.
+  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error. The meter
+  // waits for the call, never for the log (a body copy still being read must not hold usage back).
   c.get("meter").finishWhen(
-    logged.then((r) => ({
+    done.then((r) => ({
       usage: r.usage,
       error: r.end === "upstream_cut" || r.end === "upstream_error_event",
     })),
+  );
+}
+
+/** Whether the client asked for a stream, from the (already read) request body. */
+async function askedToStream(c: Context<AppEnv>): Promise<boolean> {
+  try {
+    const body: unknown = JSON.parse(await c.req.text());
+    return typeof body === "object" && body !== null && "stream" in body && body.stream === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The request is over: a call that went upstream but was never answered through a relay (the upstream
+ * failed, timed out or sent something unreadable) is logged here, with the error the client got.
+ */
+export function recordUnansweredCall(c: Context<AppEnv>): void {
+  const trace = c.get("call");
+  if (!trace.sentUpstream || trace.logged) return;
+  trace.logged = true;
+  const error = c.error;
+  const status = error instanceof GatewayError ? error.status : c.res.status;
+  const errorCode = error instanceof GatewayError ? error.code : error ? "internal" : null;
+  c.executionCtx.waitUntil(
+    askedToStream(c).then((stream) =>
+      observe(c, trace, {
+        status,
+        stream,
+        usage: null,
+        outcome: "upstream_error",
+        errorCode,
+        provider: trace.provider ?? "",
+        model: trace.model ?? "",
+      }),
+    ),
   );
 }

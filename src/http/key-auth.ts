@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { keys, teams } from "../config/store";
 import { Meter } from "../limits/meter";
+import { newCallTrace, recordUnansweredCall } from "./call-log";
 import { sha256Hex } from "./crypto";
 
 /** The virtual key from `Authorization: Bearer` (OpenAI SDK, Claude Code's auth token) or `x-api-key`. */
@@ -41,6 +42,7 @@ export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   meter.startKey(record, team);
   c.set("key", record);
   c.set("meter", meter);
+  c.set("call", newCallTrace(record.logBodies === true || team?.logBodies === true, presented));
   try {
     await next();
     // Whatever the route did (even a 4xx it found first), a refused key gets the refusal.
@@ -48,5 +50,6 @@ export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
     for (const [name, value] of Object.entries(meter.headers())) c.res.headers.set(name, value);
   } finally {
     meter.close();
+    recordUnansweredCall(c);
   }
 });

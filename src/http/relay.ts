@@ -5,7 +5,7 @@ import { passthroughStream, type FrameObserver, type StreamReport } from "../for
 import { translateSseStream, type Result, type SseTranslator, type StreamUsage } from "../formats/translate";
 import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { guardedBody } from "../upstream/guarded-body";
-import { recordCallWhen, type CallRecord } from "./call-log";
+import { captureResponseStream, keepResponseBody, recordCallWhen, type CallResult } from "./call-log";
 
 /** What is known about a call before its response is relayed. */
 export type CallInfo = {
@@ -26,7 +26,7 @@ function usageOrEstimate(reported: Usage | null, inChars: number, outChars: numb
   );
 }
 
-function record(info: CallInfo, stream: boolean, report: StreamReport): CallRecord {
+function record(info: CallInfo, stream: boolean, report: StreamReport): CallResult {
   return {
     provider: info.provider,
     model: info.model,
@@ -72,6 +72,7 @@ export async function relayJson(
       },
     );
   }
+  keepResponseBody(c, converted.body);
   recordCallWhen(
     c,
     Promise.resolve(
@@ -107,8 +108,8 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
 
 /** Settles once with the first report, whichever end (flush, error, cancel) comes first. */
 function once(info: CallInfo, c: Context<AppEnv>) {
-  let settle: (r: CallRecord) => void = () => {};
-  const done = new Promise<CallRecord>((resolve) => (settle = resolve));
+  let settle: (r: CallResult) => void = () => {};
+  const done = new Promise<CallResult>((resolve) => (settle = resolve));
   recordCallWhen(c, done);
   return (report: StreamReport) => settle(record(info, true, report));
 }
@@ -140,7 +141,7 @@ export function relayPassthroughSse(
     },
     onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
   });
-  return c.body(source.pipeThrough(tap.stream), 200, SSE_HEADERS);
+  return c.body(captureResponseStream(c, source.pipeThrough(tap.stream)), 200, SSE_HEADERS);
 }
 
 const fromStreamUsage = (u: StreamUsage): Usage | null =>
@@ -175,5 +176,5 @@ export function relayTranslatedSse(
     },
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
-  return c.body(stream, 200, SSE_HEADERS);
+  return c.body(captureResponseStream(c, stream), 200, SSE_HEADERS);
 }

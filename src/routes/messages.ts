@@ -14,6 +14,7 @@ import {
 } from "../formats/translate";
 import { estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
+import { keepResponseBody, recordCallWhen } from "../http/call-log";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
 import { passthroughShaping } from "../upstream/passthrough-shaping";
@@ -94,6 +95,7 @@ const COUNT_TOKENS_MISSING = [404, 405, 501] as const;
  * estimates (about four characters a token) and says so in `x-bricklane-estimated`.
  */
 messages.post("/messages/count_tokens", async (c) => {
+  const started = Date.now();
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(CountTokensEnvelope, raw);
   const estimate = () =>
@@ -109,13 +111,27 @@ messages.post("/messages/count_tokens", async (c) => {
       editHeaders: shaped.editHeaders,
       acceptStatuses: COUNT_TOKENS_MISSING,
       respond: async (res) => {
+        // Counting generates nothing: the call reached the upstream, so it is logged and counted, with no
+        // tokens, whether the upstream counted or lacked the endpoint (then the gateway estimates).
+        recordCallWhen(
+          c,
+          Promise.resolve({
+            provider: target.providerName,
+            model: target.model,
+            status: 200,
+            stream: false,
+            usage: { inputTokens: 0, outputTokens: 0, estimated: false },
+            end: "complete",
+            durationMs: Date.now() - started,
+          }),
+        );
         if (!res.ok) {
           await res.body?.cancel().catch(() => {});
           return estimate();
         }
-        return c.body(c.get("redactor").redact(await res.text()), 200, {
-          "content-type": "application/json",
-        });
+        const text = c.get("redactor").redact(await res.text());
+        keepResponseBody(c, text);
+        return c.body(text, 200, { "content-type": "application/json" });
       },
     };
   });

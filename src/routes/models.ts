@@ -17,7 +17,7 @@ import {
 } from "../formats/openai/models";
 import { Redactor } from "../upstream/redactor";
 import { fetchFailure } from "../upstream/send";
-import { providerSecret } from "../upstream/request";
+import { providerCredential } from "../upstream/credentials";
 
 /**
  * `GET /v1/models` (and `/v1/models/<id>`): the models this key may use. OpenAI's list shape, or
@@ -87,11 +87,12 @@ async function unlistedModel(
   return { id, created: 0, ownedBy: split.providerName };
 }
 
-/** One page of the provider's Unity Catalog listing, authenticated with the provider's own secret. */
+/** One page of the provider's Unity Catalog listing, authenticated with the provider's own credential. */
 async function fetchUcPage(
   listModelsUrl: string,
   provider: Provider,
-  secret: string | null,
+  authorization: string | null,
+  redactor: Redactor,
   pageToken: string | null,
   signal: AbortSignal,
 ): Promise<unknown> {
@@ -100,15 +101,15 @@ async function fetchUcPage(
   // The provider's static headers go on everything sent on its behalf; the client's never do.
   const headers = new Headers(provider.headers);
   headers.set("accept", "application/json");
-  if (secret !== null) headers.set("authorization", `Bearer ${secret}`);
-  // Not following redirects keeps the secret going to the configured URL only.
+  if (authorization !== null) headers.set("authorization", authorization);
+  // Not following redirects keeps the credential going to the configured URL only.
   const res = await fetch(url, { headers, signal, redirect: "manual" });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
     throw new Error(`upstream answered ${res.status}`);
   }
   // Model names reach every client that lists models: an echoed secret must not ride along.
-  return JSON.parse(Redactor.for(secret).redact(await res.text()));
+  return JSON.parse(redactor.redact(await res.text()));
 }
 
 /** The provider's Unity Catalog models, from the isolate's cache or read page by page. */
@@ -117,6 +118,7 @@ async function ucListing(
   name: string,
   provider: Provider,
   clientSignal: AbortSignal,
+  waitUntil: (p: Promise<unknown>) => void,
 ): Promise<UcListing> {
   const listModelsUrl = provider.listModelsUrl;
   if (!listModelsUrl) return { ok: true, models: [] };
@@ -132,13 +134,15 @@ async function ucListing(
   let listing: UcListing;
   let redactor = Redactor.for(null);
   try {
-    const secret = providerSecret(env, name, provider);
-    redactor = Redactor.for(secret);
+    const credential = await providerCredential(env, name, provider, waitUntil);
+    redactor = Redactor.for(credential.secrets);
+    const { authorization } = credential;
     listing = await walkUnityCatalog((token) =>
-      fetchUcPage(listModelsUrl, provider, secret, token, controller.signal),
+      fetchUcPage(listModelsUrl, provider, authorization, redactor, token, controller.signal),
     );
   } catch (e) {
-    // The provider's secret is not set: reported like any other failed listing.
+    // The provider's secret is not set, or its OAuth token could not be had: reported like any other
+    // failed listing.
     listing = { ok: false, reason: e instanceof Error ? e.message : String(e), models: [] };
   } finally {
     clearTimeout(timer);
@@ -159,7 +163,9 @@ async function listFor(c: Context<AppEnv>): Promise<{ models: ListedModel[]; fai
   const failed: string[] = [];
   const perProvider = await Promise.all(
     entries.map(async ({ name, provider }) => {
-      const listing = await ucListing(c.env, name, provider, c.req.raw.signal);
+      const listing = await ucListing(c.env, name, provider, c.req.raw.signal, (p) =>
+        c.executionCtx.waitUntil(p),
+      );
       if (!listing.ok) {
         failed.push(name);
         console.warn(

@@ -33,6 +33,7 @@ function upstreamOptions(p: Sent) {
 }
 
 function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
+  c.get("call").attempts = attempts;
   c.header("x-bricklane-provider", target.providerName);
   c.header("x-bricklane-model", headerValue(target.model));
   c.header("x-bricklane-attempts", String(attempts));
@@ -77,6 +78,9 @@ export async function dispatch(
   const problem = modelProblem(modelString);
   if (problem) throw badRequest(problem, "model");
   const resolved = await resolveModel(c.env, c.get("key"), modelString, requestType);
+  const trace = c.get("call");
+  trace.requestType = requestType;
+  if (resolved.kind === "route") trace.route = resolved.name;
   if (resolved.kind === "provider") {
     const p = plan(resolved.target);
     if ("answer" in p) return p.answer();

@@ -13,7 +13,7 @@ const MAX_RETRY_AFTER_MS = 86_400_000;
  * the secret taken out as the bytes arrive, so no cut made here or later can split a token and let its
  * beginning through.
  */
-async function readBounded(res: Response, redactor: Redactor): Promise<string> {
+export async function readBounded(res: Response, redactor: Redactor): Promise<string> {
   if (!res.body) return "";
   const reader = res.body.getReader();
   const redaction = redactor.stream();

@@ -90,8 +90,8 @@ export class Redactor {
   /** The forms' bytes by their first byte: most bytes of a stream start none and cost one lookup. */
   private readonly byFirstByte: Array<Uint8Array[] | undefined> = new Array(256);
 
-  private constructor(secret: string | null) {
-    this.forms = secret ? secretForms(secret) : [];
+  private constructor(secrets: readonly string[]) {
+    this.forms = secrets.flatMap((secret) => (secret ? secretForms(secret) : []));
     for (const form of this.forms) {
       const bytes = encoder.encode(form);
       const first = bytes[0];
@@ -101,17 +101,22 @@ export class Redactor {
   }
 
   private static readonly cache = new Map<string, Redactor>();
-  private static readonly none = new Redactor(null);
+  private static readonly none = new Redactor([]);
 
-  /** The redactor for one secret (`null`: a provider without one, which has nothing to hide). */
-  static for(secret: string | null): Redactor {
-    if (!secret) return Redactor.none;
-    let redactor = Redactor.cache.get(secret);
+  /**
+   * The redactor for a provider's secrets: a bearer secret, or an OAuth access token and its client
+   * secret (`null` or none: a provider without one, which has nothing to hide).
+   */
+  static for(secrets: string | null | readonly string[]): Redactor {
+    const list = (typeof secrets === "string" ? [secrets] : (secrets ?? [])).filter((s) => s !== "");
+    if (list.length === 0) return Redactor.none;
+    const cacheKey = list.join("\u0000");
+    let redactor = Redactor.cache.get(cacheKey);
     if (!redactor) {
       // Few providers, few secrets: a small cache spares re-deriving the forms on every call.
       if (Redactor.cache.size >= 32) Redactor.cache.clear();
-      redactor = new Redactor(secret);
-      Redactor.cache.set(secret, redactor);
+      redactor = new Redactor(list);
+      Redactor.cache.set(cacheKey, redactor);
     }
     return redactor;
   }

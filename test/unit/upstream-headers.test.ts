@@ -35,7 +35,7 @@ describe("upstream headers", () => {
       auth: { type: "bearer", secret: "PAT" },
       headers: { "x-custom": "from-provider" },
     };
-    const out = upstreamHeaders(client, provider, "dapi-secret");
+    const out = upstreamHeaders(client, provider, "Bearer dapi-secret");
     expect(out.get("authorization")).toBe("Bearer dapi-secret");
     expect(out.get("x-custom")).toBe("from-provider");
     expect(out.get("x-api-key")).toBeNull();

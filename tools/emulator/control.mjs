@@ -22,6 +22,7 @@ import { clientGoneSignal, isLoopbackAddress, parseJson, readBody, sendJson } fr
  * @typedef {object} EmulatorState
  * @property {RecordedRequest[]} requests
  * @property {import("./faults.mjs").FaultQueue} faults
+ * @property {import("./oauth.mjs").OAuthState} oauth
  * @property {() => number} inFlight API requests being answered right now
  * @property {Waiters} waiters control requests waiting for a recorded request to reach a state
  */
@@ -111,7 +112,44 @@ export async function control(req, res, url, state) {
         throw err;
       }
     }
+    case "GET /__emulator/oauth":
+      return sendJson(res, 200, state.oauth.status());
+    case "PUT /__emulator/oauth": {
+      const raw = await readBody(req);
+      const parsed = raw === null ? { ok: false } : parseJson(raw);
+      const value = "value" in parsed ? parsed.value : undefined;
+      const settings = oauthSettings(value);
+      if (typeof settings === "string") return sendJson(res, 400, { error: settings });
+      state.oauth.configure(settings);
+      return sendJson(res, 200, state.oauth.status());
+    }
+    case "POST /__emulator/oauth/revoke":
+      return sendJson(res, 200, { revoked: state.oauth.revokeAll() });
     default:
       return sendJson(res, 404, { error: `no control route ${route}` });
   }
+}
+
+/**
+ * `{lifetimeS?, failStatus?}` from a control request, or what is wrong with it.
+ * @param {unknown} value
+ * @returns {Partial<import("./oauth.mjs").OAuthSettings> | string}
+ */
+function oauthSettings(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return "body must be a JSON object";
+  /** @type {Partial<import("./oauth.mjs").OAuthSettings>} */
+  const out = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (name === "lifetimeS") {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return "lifetimeS must be an integer >= 0";
+      out.lifetimeS = v;
+    } else if (name === "failStatus") {
+      if (v !== null && (typeof v !== "number" || !Number.isInteger(v) || v < 400 || v > 599)) {
+        return "failStatus must be null or a status between 400 and 599";
+      }
+      out.failStatus = v;
+    } else return `unknown setting '${name}'`;
+  }
+  return out;
 }

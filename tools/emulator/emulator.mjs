@@ -19,6 +19,7 @@ import {
   sleep,
   untilAborted,
 } from "./http.mjs";
+import { oauthServer } from "./oauth.mjs";
 import { chatCompletions, embeddings, openaiError } from "./openai.mjs";
 import { databricksError, listModels } from "./unity-catalog.mjs";
 
@@ -40,6 +41,7 @@ import { databricksError, listModels } from "./unity-catalog.mjs";
  *   resolves with the first recorded request matching `match` once its client has gone away
  * @property {(...specs: (string | Fault)[]) => void} queueFaults queue faults for the next model requests
  * @property {() => void} clearFaults
+ * @property {import("./oauth.mjs").OAuthState} oauth the service principal's token endpoint
  * @property {() => Promise<void>} close
  */
 
@@ -84,10 +86,13 @@ export function errorBody(format, status, message) {
   );
 }
 
+const TOKEN_PATH = "/oidc/v1/token";
+
 /**
  * Starts the emulator.
- * @param {{ port?: number, host?: string, pat?: string, maxRecorded?: number }} [options]
- *   maxRecorded: how many requests are kept (oldest dropped first), default 10000
+ * @param {{ port?: number, host?: string, pat?: string, maxRecorded?: number, oauth?: { clientId?: string, clientSecret?: string, lifetimeS?: number } }} [options]
+ *   maxRecorded: how many requests are kept (oldest dropped first), default 10000;
+ *   oauth: the one service principal the token endpoint knows, and its tokens' lifetime
  * @returns {Promise<Emulator>}
  */
 export async function startEmulator({
@@ -95,12 +100,14 @@ export async function startEmulator({
   host = "127.0.0.1",
   pat = DEFAULT_PAT,
   maxRecorded = 10_000,
+  oauth: oauthOptions = {},
 } = {}) {
   if (!isLoopbackHost(host)) throw new Error(`emulator: refusing to bind non-loopback host '${host}'`);
   /** @type {RecordedRequest[]} */
   const requests = [];
   const faults = new FaultQueue();
   const waiters = new Waiters();
+  const oauth = oauthServer(oauthOptions);
   let seq = 0;
   /** API requests being answered right now (a stream stops counting once it ends or the client goes). */
   let inFlight = 0;
@@ -125,13 +132,19 @@ export async function startEmulator({
   async function handle(req, res) {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     if (url.pathname.startsWith("/__emulator/")) {
-      return control(req, res, url, { requests, faults, inFlight: () => inFlight, waiters });
+      return control(req, res, url, { requests, faults, oauth, inFlight: () => inFlight, waiters });
     }
 
     const signal = clientGoneSignal(res);
     const raw = await readBody(req);
-    const parsed = raw === null ? { ok: false } : parseJson(raw);
-    const body = "value" in parsed ? parsed.value : undefined;
+    const isTokenRequest = req.method === "POST" && url.pathname === TOKEN_PATH;
+    const parsed = raw === null ? { ok: false } : isTokenRequest ? { ok: true } : parseJson(raw);
+    // A token request's form body is recorded as an object (without the secret, which travels as Basic).
+    const body = isTokenRequest
+      ? Object.fromEntries(new URLSearchParams(raw?.toString("utf8") ?? ""))
+      : "value" in parsed
+        ? parsed.value
+        : undefined;
     /** @type {RecordedRequest} */
     const recorded = {
       method: req.method ?? "GET",
@@ -154,6 +167,8 @@ export async function startEmulator({
     );
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
+    if (isTokenRequest) return oauth.token(req, raw, res);
+
     const format = formatFor(url.pathname);
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) {
@@ -163,7 +178,7 @@ export async function startEmulator({
         errorBody(format, 404, `emulator: no endpoint ${req.method} ${url.pathname}`),
       );
     }
-    if (req.headers.authorization !== `Bearer ${pat}`) {
+    if (req.headers.authorization !== `Bearer ${pat}` && !oauth.accepts(req.headers.authorization)) {
       return sendJson(res, 401, errorBody(format, 401, "emulator: missing or invalid bearer token"));
     }
     if (raw === null) return sendJson(res, 413, errorBody(format, 413, "emulator: request body too large"));
@@ -242,6 +257,7 @@ export async function startEmulator({
     whenClosed,
     queueFaults: (...specs) => faults.push(...specs.map(parseFault)),
     clearFaults: () => faults.clear(),
+    oauth,
     close: () =>
       (closing ??= new Promise((resolve) => {
         server.close(() => resolve());

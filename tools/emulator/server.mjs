@@ -2,7 +2,8 @@
 // @ts-check
 /**
  * CLI: `node tools/emulator/server.mjs [--port 8788] [--host 127.0.0.1]`.
- * Env: EMULATOR_PORT (default 8788), DATABRICKS_PAT (the bearer token it accepts).
+ * Env: EMULATOR_PORT (default 8788), DATABRICKS_PAT (the bearer token it accepts), DATABRICKS_CLIENT_ID and
+ * DATABRICKS_CLIENT_SECRET (the service principal its token endpoint knows), EMULATOR_TOKEN_LIFETIME_S.
  * Prints the URL and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
@@ -17,7 +18,9 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log("usage: node tools/emulator/server.mjs [--port 8788] [--host 127.0.0.1]");
-  console.log("env: EMULATOR_PORT, DATABRICKS_PAT");
+  console.log(
+    "env: EMULATOR_PORT, DATABRICKS_PAT, DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, EMULATOR_TOKEN_LIFETIME_S",
+  );
   process.exit(0);
 }
 
@@ -32,10 +35,18 @@ try {
     port,
     host: values.host ?? "127.0.0.1",
     pat: process.env.DATABRICKS_PAT || DEFAULT_PAT,
+    oauth: {
+      ...(process.env.DATABRICKS_CLIENT_ID && { clientId: process.env.DATABRICKS_CLIENT_ID }),
+      ...(process.env.DATABRICKS_CLIENT_SECRET && { clientSecret: process.env.DATABRICKS_CLIENT_SECRET }),
+      ...(process.env.EMULATOR_TOKEN_LIFETIME_S && {
+        lifetimeS: Number(process.env.EMULATOR_TOKEN_LIFETIME_S),
+      }),
+    },
   });
   console.log(`Databricks AI Gateway emulator listening on ${emulator.url}`);
   console.log(`  OpenAI format:    ${emulator.url}/mlflow/v1/chat/completions`);
   console.log(`  Anthropic format: ${emulator.url}/anthropic/v1/messages`);
+  console.log(`  OAuth tokens:     ${emulator.url}/oidc/v1/token`);
   console.log(`  Control API:      ${emulator.url}/__emulator/requests`);
   const stop = (/** @type {string} */ signal) => {
     console.log(`emulator: ${signal}, shutting down`);

@@ -99,6 +99,44 @@ export function freePort() {
 /** @param {number} ms */
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The D1 binding whose migrations (migrations/) the local stacks apply. */
+const CALLS_DB = "CALLS_DB";
+
+/**
+ * Creates the call log's D1 table in a local persist dir, as `npm run dev` does before `wrangler dev`
+ * (`wrangler d1 migrations apply CALLS_DB --local`; wrangler dev does not apply migrations itself).
+ * @param {string} persistTo
+ * @returns {Promise<void>}
+ */
+export async function applyLocalMigrations(persistTo) {
+  const child = spawn(
+    process.execPath,
+    [WRANGLER, "d1", "migrations", "apply", CALLS_DB, "--local", "--persist-to", persistTo],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${output}`);
+}
+
+/**
+ * Applies migrations/ to a D1 database of a Miniflare instance held in memory (the bench's).
+ * @param {import("miniflare").Miniflare} mf
+ */
+async function migrateInMemory(mf) {
+  const { readD1Migrations } = await import("@cloudflare/vitest-pool-workers");
+  const db = await mf.getD1Database(CALLS_DB);
+  for (const migration of await readD1Migrations(join(REPO_ROOT, "migrations"))) {
+    for (const query of migration.queries) await db.prepare(query).run();
+  }
+}
+
 /**
  * @typedef {object} Bundle
  * @property {string} outDir where wrangler wrote the bundle
@@ -187,6 +225,8 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
   let url;
   try {
     url = (await mf.ready).toString().replace(/\/$/, "");
+    // The gateway's call log needs its D1 table; other Workers served here (the bench's floor) have none.
+    if (workerOptions.d1Databases) await migrateInMemory(mf);
   } catch (err) {
     await stop();
     throw err;
@@ -218,10 +258,11 @@ export async function startGatewayMiniflare({ vars = {}, configPath, entry } = {
 }
 
 /**
- * Spawns `wrangler dev` on a free loopback port and waits until GET /health answers 200.
+ * Spawns `wrangler dev` on a free loopback port and waits until GET /health answers 200. The call log's
+ * D1 migrations are applied to the persist dir first.
  * @param {{ vars?: Record<string, string>, persistDir?: string }} [options]
  *   vars: passed as `--var NAME:VALUE` (e.g. ADMIN_TOKEN, DATABRICKS_PAT);
- *   persistDir: local KV/DO state (default: a fresh temp dir, removed by stop())
+ *   persistDir: local KV/DO/D1/R2/Queue state (default: a fresh temp dir, removed by stop())
  * @returns {Promise<Gateway>}
  */
 export async function startGateway({ vars = {}, persistDir } = {}) {
@@ -230,6 +271,15 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
   const tempDir = persistDir ? undefined : await mkdtemp(join(tmpdir(), "bricklane-wrangler-"));
   if (tempDir) liveDirs.add(tempDir);
   const persistTo = persistDir ?? /** @type {string} */ (tempDir);
+  try {
+    await applyLocalMigrations(persistTo);
+  } catch (err) {
+    if (tempDir) {
+      await rm(tempDir, { recursive: true, force: true });
+      liveDirs.delete(tempDir);
+    }
+    throw err;
+  }
   const args = [
     WRANGLER,
     "dev",

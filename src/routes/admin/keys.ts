@@ -51,6 +51,7 @@ adminKeys.post("/", async (c) => {
     ...(input.models !== undefined && { models: input.models }),
     ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
     ...(input.limits !== undefined && { limits: input.limits }),
+    ...(input.logBodies !== undefined && { logBodies: input.logBodies }),
   };
   // The Durable Object first: if KV then fails, the orphaned state is harmless (no KV record, no access).
   await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record));
@@ -75,7 +76,7 @@ adminKeys.patch("/:id", async (c) => {
   if (patch.name !== undefined) next.name = patch.name;
   if (patch.disabled !== undefined) next.disabled = patch.disabled;
   // `null` clears an optional setting.
-  for (const field of ["team", "providers", "models", "expiresAt", "limits"] as const) {
+  for (const field of ["team", "providers", "models", "expiresAt", "limits", "logBodies"] as const) {
     const value = patch[field];
     if (value === null) delete next[field];
     else if (value !== undefined) Object.assign(next, { [field]: value });

@@ -1,0 +1,83 @@
+import { archiveCalls, archiveDeadLetters } from "./archive";
+import { insertCalls } from "./calls-table";
+import { CallRecord } from "./record";
+
+export type ConsumerEnv = Pick<CloudflareBindings, "CALLS_DB" | "CALL_ARCHIVE">;
+
+/**
+ * The Worker consumes two queues (wrangler.toml): the call log and its dead-letter queue, told apart by
+ * name: a dead-letter queue's name ends in `-dlq` (so renaming both for another environment keeps working).
+ */
+export function isDeadLetterQueue(name: string): boolean {
+  return name.endsWith("-dlq");
+}
+
+/** A retried batch waits longer each time: 10 s, 20 s, 40 s … at most 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Stores a batch of call records: R2 first (the lakehouse copy), then D1 (recent calls for the admin
+ * API), then acknowledges. If either write fails, every record is handed back to the Queue to be tried
+ * again later, and after the configured number of tries the Queue moves it to the dead-letter queue.
+ * Both writes are idempotent (see ./archive.ts and ./calls-table.ts), so a retry adds no copies.
+ * A message that is not a call record can never be stored: it is retried too, and so ends up with the
+ * dead letters instead of being dropped.
+ */
+export async function consumeCalls(batch: MessageBatch, env: ConsumerEnv): Promise<void> {
+  const entries: Array<{ message: Message; messageId: string; record: CallRecord }> = [];
+  for (const message of batch.messages) {
+    const parsed = CallRecord.safeParse(message.body);
+    if (parsed.success) entries.push({ message, messageId: message.id, record: parsed.data });
+    else {
+      console.error(
+        JSON.stringify({
+          msg: "call log: a message is not a call record",
+          messageId: message.id,
+          issue: parsed.error.issues[0]?.message,
+        }),
+      );
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+  if (entries.length === 0) return;
+  try {
+    await archiveCalls(env.CALL_ARCHIVE, entries);
+    await insertCalls(
+      env.CALLS_DB,
+      entries.map((e) => e.record),
+    );
+  } catch (e) {
+    console.error(
+      JSON.stringify({
+        msg: "call log: batch not stored; the queue will deliver it again",
+        records: entries.length,
+        attempts: Math.max(...entries.map((x) => x.message.attempts)),
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
+    for (const { message } of entries) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    return;
+  }
+  for (const { message } of entries) message.ack();
+}
+
+/**
+ * The dead-letter queue's consumer: whatever arrives is written to R2 under `dead-letter/` as it came,
+ * so records the call log could not store are kept somewhere an operator can find them. If R2 refuses too,
+ * the dead-letter queue retries.
+ */
+export async function consumeDeadLetters(
+  batch: MessageBatch,
+  env: ConsumerEnv,
+  nowMs: number,
+): Promise<void> {
+  const messages = batch.messages.map((m) => ({ id: m.id, attempts: m.attempts, body: m.body }));
+  if (messages.length === 0) return;
+  const name = await archiveDeadLetters(env.CALL_ARCHIVE, messages, nowMs);
+  console.error(
+    JSON.stringify({ msg: "call log: dead letters kept in R2", object: name, count: messages.length }),
+  );
+  batch.ackAll();
+}
