@@ -29,6 +29,8 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 DATABRICKS_PAT: "dapi-test-pat",
                 MAX_BODY_BYTES: "65536",
+                // Usage reaches the limiters within this (ms); tests that need batching pass their own.
+                USAGE_FLUSH_MS: "10",
               },
             },
           }),

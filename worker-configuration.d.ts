@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		CONFIG: KVNamespace;
 		MAX_BODY_BYTES: "4194304";
 		CONFIG_CACHE_TTL_MS: "5000";
+		USAGE_FLUSH_MS: "1000";
 		ADMIN_TOKEN: string;
 		DATABRICKS_PAT: string;
 		LIMITER: DurableObjectNamespace<import("./src/index").Limiter>;
@@ -21,7 +22,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "CONFIG_CACHE_TTL_MS" | "ADMIN_TOKEN" | "DATABRICKS_PAT">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "CONFIG_CACHE_TTL_MS" | "USAGE_FLUSH_MS" | "ADMIN_TOKEN" | "DATABRICKS_PAT">> {}
 }
 
 // Begin runtime types

@@ -13,24 +13,9 @@ export type CallRecord = {
   durationMs: number;
 };
 
-/**
- * Records a finished call after the response: `done` settles when the call is over (for a stream, when
- * it ends or the client leaves). Registered with waitUntil at once, so the runtime keeps the isolate
- * alive for it without delaying the client.
- */
-export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallRecord>): void {
-  const requestId = c.get("requestId");
-  const keyId = c.get("key").id;
-  const logged = done.then((record) => {
-    console.log(JSON.stringify({ msg: "call", requestId, keyId, ...record }));
-    return record;
-  });
-  c.executionCtx.waitUntil(logged);
-  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error.
-  c.get("meter").finishWhen(
-    logged.then((r) => ({
-      usage: r.usage,
-      error: r.end === "upstream_cut" || r.end === "upstream_error_event",
-    })),
+/** Logs a finished call. */
+export function logCall(c: Context<AppEnv>, record: CallRecord): void {
+  console.log(
+    JSON.stringify({ msg: "call", requestId: c.get("requestId"), keyId: c.get("key").id, ...record }),
   );
 }

@@ -5,7 +5,7 @@ import { passthroughStream, type FrameObserver, type StreamReport } from "../for
 import { translateSseStream, type Result, type SseTranslator, type StreamUsage } from "../formats/translate";
 import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { guardedBody } from "../upstream/guarded-body";
-import { recordCallWhen, type CallRecord } from "./call-log";
+import type { CallRecord } from "./call-log";
 
 /** What is known about a call before its response is relayed. */
 export type CallInfo = {
@@ -15,6 +15,12 @@ export type CallInfo = {
   /** Characters of prompt text, for the estimate when the upstream reports no usage. */
   promptChars: number;
 };
+
+/**
+ * A relayed answer: the response for the client, and the call's record once it is over (for a stream,
+ * when it ends or the client leaves), for the one who accounts for the call (src/routing/dispatch.ts).
+ */
+export type Relayed = { response: Response; outcome: Promise<CallRecord> };
 
 function usageOrEstimate(reported: Usage | null, inChars: number, outChars: number): Usage {
   return (
@@ -47,7 +53,7 @@ export async function relayJson(
   res: Response,
   info: CallInfo,
   convert: (text: string) => { ok: true; body: string; usage: Usage | null } | { ok: false; reason: string },
-): Promise<Response> {
+): Promise<Relayed> {
   const text = await res.text();
   const converted = convert(text);
   if (!converted.ok) {
@@ -60,13 +66,12 @@ export async function relayJson(
       },
     );
   }
-  recordCallWhen(
-    c,
-    Promise.resolve(
+  return {
+    response: c.body(converted.body, 200, { "content-type": "application/json" }),
+    outcome: Promise.resolve(
       record(info, false, { usage: converted.usage, outputChars: text.length, end: "complete" }),
     ),
-  );
-  return c.body(converted.body, 200, { "content-type": "application/json" });
+  };
 }
 
 /** A JSON answer in the other format, through a pure translator. */
@@ -76,7 +81,7 @@ export function relayTranslatedJson(
   info: CallInfo,
   translate: (body: unknown) => Result<object>,
   clientFormat: WireFormat,
-): Promise<Response> {
+): Promise<Relayed> {
   return relayJson(c, res, info, (text) => {
     let parsed: unknown;
     try {
@@ -94,11 +99,10 @@ export function relayTranslatedJson(
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 /** Settles once with the first report, whichever end (flush, error, cancel) comes first. */
-function once(info: CallInfo, c: Context<AppEnv>) {
+function once(info: CallInfo) {
   let settle: (r: CallRecord) => void = () => {};
   const done = new Promise<CallRecord>((resolve) => (settle = resolve));
-  recordCallWhen(c, done);
-  return (report: StreamReport) => settle(record(info, true, report));
+  return { done, finish: (report: StreamReport) => settle(record(info, true, report)) };
 }
 
 /**
@@ -111,9 +115,9 @@ export function relayPassthroughSse(
   info: CallInfo,
   format: WireFormat,
   observer: FrameObserver,
-): Response {
+): Relayed {
   let upstreamFailed = false;
-  const finish = once(info, c);
+  const { done, finish } = once(info);
   const tap = passthroughStream({ format, observer, upstreamFailed: () => upstreamFailed, onEnd: finish });
   const source = guardedBody(body, {
     onUpstreamError: () => {
@@ -121,7 +125,7 @@ export function relayPassthroughSse(
     },
     onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
   });
-  return c.body(source.pipeThrough(tap.stream), 200, SSE_HEADERS);
+  return { response: c.body(source.pipeThrough(tap.stream), 200, SSE_HEADERS), outcome: done };
 }
 
 const fromStreamUsage = (u: StreamUsage): Usage | null =>
@@ -136,8 +140,8 @@ export function relayTranslatedSse(
   body: ReadableStream<Uint8Array>,
   info: CallInfo,
   makeTranslator: (onUsage: (usage: StreamUsage) => void) => SseTranslator,
-): Response {
-  const finish = once(info, c);
+): Relayed {
+  const { done, finish } = once(info);
   // A read failure of the upstream body is the cut the translator reports in-band; count it as an error.
   let upstreamFailed = false;
   const translator = makeTranslator((usage) =>
@@ -154,5 +158,5 @@ export function relayTranslatedSse(
     },
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
-  return c.body(stream, 200, SSE_HEADERS);
+  return { response: c.body(stream, 200, SSE_HEADERS), outcome: done };
 }

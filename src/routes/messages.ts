@@ -84,17 +84,26 @@ messages.post("/messages", async (c) => {
  * in `x-bricklane-estimated`.
  */
 messages.post("/messages/count_tokens", async (c) => {
+  const started = Date.now();
   const raw = parseJsonObject(await c.req.text());
   const req = parseWith(CountTokensEnvelope, raw);
   return dispatch(c, req.model, "count_tokens", (target) => {
+    const promptChars = messagesPromptChars(raw);
     if (target.provider.format === "openai") {
-      const estimate = { input_tokens: estimateTokens(messagesPromptChars(raw)) };
+      const estimate = { input_tokens: estimateTokens(promptChars) };
       return { answer: () => c.json(estimate, 200, { "x-bricklane-estimated": "true" }) };
     }
+    const info = { provider: target.providerName, model: target.model, started, promptChars };
     return {
       path: "/v1/messages/count_tokens",
       body: { ...raw, model: target.model },
-      respond: async (res) => c.body(await res.text(), 200, { "content-type": "application/json" }),
+      // Counting generates nothing: the call counts as a request with no tokens.
+      respond: (res) =>
+        relayJson(c, res, info, (text) => ({
+          ok: true,
+          body: text,
+          usage: { inputTokens: 0, outputTokens: 0, estimated: false },
+        })),
     };
   });
 });

@@ -17,12 +17,7 @@ export async function callUpstream(
   body: unknown,
   opts: { timeoutMs?: number } = {},
 ): Promise<Response> {
-  // Nothing goes upstream unless the key, its team and the provider all admit the call.
-  const meter = c.get("meter");
-  await meter.admitProvider(target.providerName, target.provider, target.model);
-  for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
   const secret = providerSecret(c.env, target.providerName, target.provider);
-  meter.sending();
   const res = await sendUpstream({
     providerName: target.providerName,
     url: upstreamUrl(target.provider, path),
