@@ -137,8 +137,14 @@ export class LeaseTable {
   private knownStatus(slot: Slot, now: number): Refusal | null | undefined {
     const refusal = slot.refusal;
     if (refusal && now < refusal.until && isStatus(refusal.result)) return refusal.result;
-    if (slot.grant && now < slot.grant.expiresAt) return null;
+    if (this.current(slot, now)) return null;
     return undefined;
+  }
+
+  /** The lease still good at `now`; an expired one is retired on the way. */
+  private current(slot: Slot, now: number): Grant | null {
+    if (slot.grant && now >= slot.grant.expiresAt) this.retire(slot);
+    return slot.grant;
   }
 
   private async admitSlowly(scope: Scope, slot: Slot, seed: ScopeConfig | null, io: LeaseIo) {
@@ -147,8 +153,7 @@ export class LeaseTable {
       // Each pass either admits, refuses, or makes one round trip that brings a fresh lease or a refusal,
       // so calls queued behind an exhausted lease make progress however many there are.
       for (;;) {
-        const grant = slot.grant;
-        if (grant?.mode === "perCall" && this.now() < grant.expiresAt) {
+        if (this.current(slot, this.now())?.mode === "perCall") {
           return this.admitPerCall(scope, seed, io);
         }
         await this.renew(scope, slot, seed, io);
@@ -181,9 +186,7 @@ export class LeaseTable {
 
   /** One request from the current lease, or the remembered refusal, or null (a round trip is needed). */
   private take(scope: Scope, slot: Slot, now: number): Ticket | null {
-    const grant = slot.grant;
-    if (grant && now >= grant.expiresAt) this.retire(slot);
-    const valid = slot.grant;
+    const valid = this.current(slot, now);
     if (
       valid?.mode === "lease" &&
       (valid.left === null || valid.left > 0) &&
@@ -280,6 +283,7 @@ export class LeaseTable {
   private renew(scope: Scope, slot: Slot, seed: ScopeConfig | null, io: LeaseIo): Promise<void> {
     if (slot.renewal) return slot.renewal;
     const sentAt = this.now();
+    this.current(slot, sentAt);
     const returns = slot.retired.map((g) => {
       g.reported = true;
       return { grantId: g.id ?? "", used: g.used };
