@@ -12,30 +12,40 @@ const stubOf = (name: string) => env.LIMITER.get(env.LIMITER.idFromName(name));
 type Step = { dt: number; holder: number; action: "renew" | "use" | "giveBack"; want: number };
 
 const step: fc.Arbitrary<Step> = fc.record({
-  // Mostly short steps, sometimes past a lease's end or a whole window.
-  dt: fc.oneof(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 400, max: 2500 }), fc.constant(WINDOW_MS)),
-  holder: fc.integer({ min: 0, max: 3 }),
-  action: fc.constantFrom("renew", "use", "use", "use", "giveBack"),
+  // Mostly calls close together, sometimes past a lease's end, now and then most of a window.
+  dt: fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: 100 }), weight: 30 },
+    { arbitrary: fc.integer({ min: 100, max: 2500 }), weight: 4 },
+    { arbitrary: fc.integer({ min: 20_000, max: WINDOW_MS }), weight: 1 },
+  ),
+  holder: fc.integer({ min: 0, max: 2 }),
+  action: fc.oneof(
+    { arbitrary: fc.constant("renew" as const), weight: 2 },
+    { arbitrary: fc.constant("use" as const), weight: 6 },
+    { arbitrary: fc.constant("giveBack" as const), weight: 1 },
+  ),
   want: fc.integer({ min: 1, max: 40 }),
 });
 
 type Held = { id: string; count: number; expiresAt: number; uses: number[] };
 
+const stats: { rpm: number; worst: number }[] = [];
+
 describe("leases keep rpm exact", () => {
   it("never lets the requests used in any 60 s exceed rpm, across holders, renewals and returns", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 30 }),
-        fc.array(step, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(step, { minLength: 40, maxLength: 100 }),
         async (rpm, steps) => {
           const stub = stubOf(`key:prop-${uniqueName()}`);
           await stub.configure({ status: "active", expiresAt: null, limits: { rpm } });
           let now = 1_800_000_000_000;
-          const holders = Array.from({ length: 4 }, () => ({
+          const holders = Array.from({ length: 3 }, () => ({
             lease: null as Held | null,
             retired: [] as Held[],
           }));
-          const used: number[] = [];
+          const granted: Held[] = [];
           for (const s of steps) {
             now += s.dt;
             const h = holders[s.holder];
@@ -44,7 +54,9 @@ describe("leases keep rpm exact", () => {
               h.retired.push(h.lease);
               h.lease = null;
             }
-            if (s.action === "renew") {
+            const usable = h.lease !== null && h.lease.uses.length < h.lease.count;
+            // A holder renews ahead of need, or when a call finds its lease spent (as an isolate does).
+            if (s.action === "renew" || (s.action === "use" && !usable)) {
               const returns = h.retired.map((g) => ({ grantId: g.id, used: g.uses.length }));
               h.retired = [];
               const result = await stub.lease({ returns, want: s.want, seed: null }, now);
@@ -56,24 +68,28 @@ describe("leases keep rpm exact", () => {
                   expiresAt: now + result.ttlMs,
                   uses: [],
                 };
+                granted.push(h.lease);
               }
-            } else if (s.action === "use" && h.lease && h.lease.uses.length < h.lease.count) {
+            }
+            if (s.action === "use" && h.lease && h.lease.uses.length < h.lease.count) {
               h.lease.uses.push(now);
             } else if (s.action === "giveBack" && h.lease && h.lease.uses.length > 0) {
               h.lease.uses.pop();
             }
           }
-          for (const h of holders)
-            for (const g of [...h.retired, ...(h.lease ? [h.lease] : [])]) used.push(...g.uses);
-          used.sort((a, b) => a - b);
+          const used = granted.flatMap((g) => g.uses).sort((a, b) => a - b);
+          let worst = 0;
           for (const t of used) {
-            const inWindow = used.filter((u) => u > t - WINDOW_MS && u <= t).length;
-            expect(inWindow).toBeLessThanOrEqual(rpm);
+            worst = Math.max(worst, used.filter((u) => u > t - WINDOW_MS && u <= t).length);
           }
+          expect(worst).toBeLessThanOrEqual(rpm);
+          stats.push({ rpm, worst });
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 25, endOnFailure: true },
     );
+    // The runs did reach their limits (a property that never fills a window proves nothing).
+    expect(stats.filter((s) => s.worst === s.rpm).length).toBeGreaterThan(5);
   }, 60_000);
 
   it("gives unused requests back when the holder reports, and grants one at a time near the limit", async () => {
