@@ -143,7 +143,15 @@ export class LeaseTable {
 
   /** The lease still good at `now`; an expired one is retired on the way. */
   private current(slot: Slot, now: number): Grant | null {
-    if (slot.grant && now >= slot.grant.expiresAt) this.retire(slot);
+    const grant = slot.grant;
+    if (grant && now >= grant.expiresAt) {
+      this.retire(slot);
+      // A request limit refused while this lease held requests it did not use: those go back with the
+      // next renewal, so the refusal no longer holds.
+      if (slot.refusal?.result.reason === "rpm" && grant.count !== null && grant.used < grant.count) {
+        slot.refusal = null;
+      }
+    }
     return slot.grant;
   }
 

@@ -259,3 +259,29 @@ describe("admin changes and concurrency caps", () => {
     expect(await second).toMatchObject({ ok: false, reason: "concurrency" });
   });
 });
+
+describe("a refusal caused by the isolate's own lease", () => {
+  it("is dropped when that lease ends with requests unused, so they can be used again", async () => {
+    const h = harness();
+    const status = h.table.status(scope, null, h.io);
+    h.calls[0]?.answer(granted(1));
+    await status;
+    const ticket = h.table.admit(scope, null, h.io);
+    if (ticket instanceof Promise || !ticket.ok || ticket.kind !== "lease")
+      throw new Error("expected a lease");
+    // Spent: a background renewal goes out and is refused, since this lease holds the last request.
+    expect(h.calls).toHaveLength(2);
+    h.advance(300);
+    h.calls[1]?.answer({ ok: false, reason: "rpm", retryAfterMs: 60_000, rate: {} });
+    await flush();
+    h.table.giveBack(ticket);
+    // After the lease ends (before the refusal would), its unused request goes back with the next
+    // renewal instead of a 429.
+    h.advance(700);
+    const later = h.table.admit(scope, null, h.io);
+    expect(later instanceof Promise).toBe(true);
+    expect(h.calls[2]?.req.returns).toEqual([{ grantId: expect.any(String), used: 0 }]);
+    h.calls[2]?.answer(granted(1));
+    expect(await later).toMatchObject({ ok: true });
+  });
+});
