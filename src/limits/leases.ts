@@ -50,8 +50,11 @@ type Slot = {
   waiting: number;
   /** Bumped when the admin API changes the scope: a renewal sent before that is not installed. */
   generation: number;
-  /** This isolate's charges (tokens and cost of finished calls), newest last, for a few seconds. */
-  charges: { at: number; tokens: number; usd: number }[];
+  /**
+   * This isolate's charges (tokens and cost of finished calls) that may not have reached the limiter
+   * yet: `until` is when their batch will have been sent, retries included.
+   */
+  charges: { until: number; tokens: number; usd: number }[];
 };
 
 export type Ticket =
@@ -72,17 +75,12 @@ const durableObjects: LimiterRpc = {
   admit: (env, scope, seed) => limiterFor(env, scope).admit(seed),
 };
 
-/** A charge not yet flushed when a lease was granted is missing from its totals: count it locally. */
-const CHARGE_MEMORY_MS = 10_000;
-
 const scopeKey = (scope: Scope) => `${scope.kind}:${scope.name}`;
 
 export class LeaseTable {
   private readonly slots = new Map<string, Slot>();
   private readonly now: () => number;
   private readonly rpc: LimiterRpc;
-  /** How long a call's charge may take to reach its limiter (the flush interval and its retries). */
-  chargeLagMs = 3000;
 
   constructor(opts: { now?: () => number; rpc?: LimiterRpc } = {}) {
     this.now = opts.now ?? Date.now;
@@ -211,12 +209,13 @@ export class LeaseTable {
 
   /** The lease's totals plus what this isolate charged that the totals may not include yet. */
   private charged(slot: Slot, grant: Grant, now: number): { tokens: number; usd: number } {
-    slot.charges = slot.charges.filter((c) => c.at > now - CHARGE_MEMORY_MS);
-    const since = grant.sentAt - this.chargeLagMs;
+    // A lease still in use was asked for within the last lease time; older charges are in its totals.
+    slot.charges = slot.charges.filter((c) => c.until >= now - LEASE_MS);
     let tokens = grant.totals.tokens;
     let usd = grant.totals.spentUsd;
     for (const c of slot.charges) {
-      if (c.at < since) continue;
+      // Sent before the lease was asked for: already in its totals.
+      if (c.until < grant.sentAt) continue;
       tokens += c.tokens;
       usd += c.usd;
     }
@@ -362,10 +361,13 @@ export class LeaseTable {
     if (slot?.grant === grant && grant.left !== null) grant.left += 1;
   }
 
-  /** A finished call's tokens and cost, counted against this isolate's leases until the limiter has them. */
-  charge(scope: Scope, tokens: number, usd: number): void {
+  /**
+   * A finished call's tokens and cost, counted against this isolate's leases until the limiter surely
+   * has them: `lagMs` is how long its batch may take to be sent.
+   */
+  charge(scope: Scope, tokens: number, usd: number, lagMs: number): void {
     if (tokens <= 0 && usd <= 0) return;
-    this.slot(scope).charges.push({ at: this.now(), tokens, usd });
+    this.slot(scope).charges.push({ until: this.now() + lagMs, tokens, usd });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
 import type { Usage } from "../formats/usage";
-import { batches, flushMsOf } from "./batches";
+import { batches, deliveryBoundMs, flushMsOf } from "./batches";
 import { keyConfigOf, keyScope, limiterFor, limitsConfig, scopeLabel, type Scope } from "./client";
 import { leases, type Admitted, type Refusal, type Ticket } from "./leases";
 import type { AdmitResult, RateInfo, ScopeConfig } from "./limiter";
@@ -245,9 +245,10 @@ export class Meter {
     },
     ticket: Admitted | null,
   ): Promise<void> {
-    leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd);
+    const flushMs = flushMsOf(this.env);
+    leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd, deliveryBoundMs(flushMs));
     const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
-    return batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) });
+    return batches.add(scope, call, release, { env: this.env, flushMs });
   }
 
   private giveBack(admitted: Admitted[]): void {

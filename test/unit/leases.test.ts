@@ -207,7 +207,7 @@ describe("refusals", () => {
       }),
     );
     expect(await first).toMatchObject({ ok: true, rate: { tokens: { remaining: 100 } } });
-    h.table.charge(scope, 100, 0);
+    h.table.charge(scope, 100, 0, 3000);
     const refused = h.table.admit(scope, null, h.io);
     // The limiter does not know of these tokens yet: one round trip confirms, then the isolate refuses.
     expect(refused instanceof Promise).toBe(true);
@@ -221,6 +221,33 @@ describe("refusals", () => {
     expect(await refused).toMatchObject({ ok: false, reason: "tpm" });
     expect(h.table.admit(scope, null, h.io)).toMatchObject({ ok: false, reason: "tpm" });
     expect(h.calls).toHaveLength(2);
+  });
+});
+
+describe("charges", () => {
+  it("counts a charge only against leases asked for before it surely reached the limiter", async () => {
+    const h = harness();
+    const tpm = (tokens: number) =>
+      granted(null, {
+        limits: { tpm: 1000 },
+        totals: { tokens, spentUsd: 0 },
+        rate: { tokens: { limit: 1000, remaining: 1000 - tokens, resetMs: 60_000 } },
+      });
+    const first = h.table.admit(scope, null, h.io);
+    h.calls[0]?.answer(tpm(0));
+    await first;
+    h.table.charge(scope, 300, 0, 2000);
+    expect(h.table.admit(scope, null, h.io)).toMatchObject({ rate: { tokens: { remaining: 700 } } });
+    // A lease asked for while the charge may still be on its way: counted on top of its totals.
+    h.advance(1000);
+    const second = h.table.admit(scope, null, h.io);
+    h.calls[1]?.answer(tpm(0));
+    expect(await second).toMatchObject({ rate: { tokens: { remaining: 700 } } });
+    // One asked for after the charge surely arrived: its totals have it, it is not counted twice.
+    h.advance(1500);
+    const third = h.table.admit(scope, null, h.io);
+    h.calls[2]?.answer(tpm(300));
+    expect(await third).toMatchObject({ rate: { tokens: { remaining: 700 } } });
   });
 });
 
