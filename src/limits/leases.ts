@@ -44,6 +44,8 @@ type Slot = {
   grant: Grant | null;
   /** Leases no longer admitted from whose use is still to be reported. */
   retired: Grant[];
+  /** The last lease retired: the pace of the next one is measured from it when there is no current one. */
+  previous: Grant | null;
   renewal: Promise<void> | null;
   refusal: { result: Refusal; until: number } | null;
   /** Calls waiting for a renewal right now: part of what the next lease should carry. */
@@ -94,6 +96,7 @@ export class LeaseTable {
       slot = {
         grant: null,
         retired: [],
+        previous: null,
         renewal: null,
         refusal: null,
         waiting: 0,
@@ -277,7 +280,7 @@ export class LeaseTable {
 
   /** How many requests to ask for: this lease's pace over a whole lease, doubled, plus calls waiting. */
   private want(slot: Slot, now: number): number {
-    const grant = slot.grant;
+    const grant = slot.grant ?? slot.previous;
     let pace = 0;
     if (grant?.mode === "lease") {
       const elapsed = Math.max(50, now - grant.sentAt);
@@ -290,7 +293,9 @@ export class LeaseTable {
   private renew(scope: Scope, slot: Slot, seed: ScopeConfig | null, io: LeaseIo): Promise<void> {
     if (slot.renewal) return slot.renewal;
     const sentAt = this.now();
-    this.current(slot, sentAt);
+    // A spent lease takes no more calls: report it now rather than with the renewal after.
+    const grant = this.current(slot, sentAt);
+    if (grant?.mode === "lease" && grant.left === 0) this.retire(slot);
     const returns = slot.retired.map((g) => {
       g.reported = true;
       return { grantId: g.id ?? "", used: g.used };
@@ -349,16 +354,29 @@ export class LeaseTable {
   private retire(slot: Slot): void {
     const grant = slot.grant;
     slot.grant = null;
+    if (grant) slot.previous = grant;
     if (grant?.id && grant.count !== null) slot.retired.push(grant);
   }
 
   /** A call admitted from a lease never reached an upstream: its request is not used after all. */
   giveBack(ticket: Extract<Ticket, { kind: "lease" }>): void {
     const grant = ticket.grant;
-    if (grant.reported || grant.used <= 0) return;
-    grant.used -= 1;
     const slot = this.slots.get(scopeKey(ticket.scope));
-    if (slot?.grant === grant && grant.left !== null) grant.left += 1;
+    if (grant.used <= 0 || !slot) return;
+    grant.used -= 1;
+    if (slot.grant === grant) {
+      if (grant.left !== null) grant.left += 1;
+      return;
+    }
+    if (grant.id === null || grant.count === null) return;
+    // The lease is no longer admitted from: the request goes back with the next renewal (reported
+    // again, with the lower count, if its use was already sent), and a request-limit refusal that
+    // came while it was counted no longer holds.
+    if (grant.reported) {
+      grant.reported = false;
+      slot.retired.push(grant);
+    }
+    if (slot.refusal?.result.reason === "rpm") slot.refusal = null;
   }
 
   /**

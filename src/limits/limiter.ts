@@ -338,7 +338,7 @@ export class Limiter extends DurableObject<CloudflareBindings> {
    */
   async lease(req: LeaseRequest, now: number = Date.now()): Promise<LeaseResult> {
     if (!this.config && req.seed) await this.configure(req.seed);
-    this.giveBackUnused(req.returns);
+    this.giveBackUnused(req.returns, now);
     this.prepare(now);
     const config = this.config;
     const limits = config?.limits ?? null;
@@ -358,20 +358,24 @@ export class Limiter extends DurableObject<CloudflareBindings> {
     return { ...granted, mode: "lease", grantId, count, rate: this.rate(now) };
   }
 
-  /** Shrinks each returned lease's entry to what its holder used. */
-  private giveBackUnused(returns: LeaseRequest["returns"]): void {
+  /**
+   * Shrinks each returned lease's entry to what its holder used, and moves it back to now if its expiry
+   * is later: a returned lease is no longer used, so every request of it was used before now.
+   */
+  private giveBackUnused(returns: LeaseRequest["returns"], now: number): void {
     for (const { grantId, used } of returns) {
       const i = this.requests.findIndex((e) => e.grant === grantId);
       const entry = this.requests[i];
-      if (!entry || used >= entry.amount) continue;
-      const kept = Math.max(0, Math.floor(used));
+      if (!entry) continue;
+      const kept = Math.min(entry.amount, Math.max(0, Math.floor(used)));
+      this.requests.splice(i, 1);
       if (kept === 0) {
-        this.requests.splice(i, 1);
         this.sql.exec("DELETE FROM request_window WHERE grant_id = ?", grantId);
-      } else {
-        entry.amount = kept;
-        this.sql.exec("UPDATE request_window SET amount = ? WHERE grant_id = ?", kept, grantId);
+        continue;
       }
+      const ts = Math.min(entry.ts, now);
+      insertEntry(this.requests, { ts, amount: kept, grant: grantId });
+      this.sql.exec("UPDATE request_window SET amount = ?, ts = ? WHERE grant_id = ?", kept, ts, grantId);
     }
   }
 

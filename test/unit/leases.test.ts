@@ -312,3 +312,28 @@ describe("a refusal caused by the isolate's own lease", () => {
     expect(await later).toMatchObject({ ok: true });
   });
 });
+
+describe("a spent lease", () => {
+  it("is reported with the renewal it needs, and reported again when a call gives its request back", async () => {
+    const h = harness();
+    const status = h.table.status(scope, null, h.io);
+    h.calls[0]?.answer(granted(1));
+    await status;
+    const ticket = h.table.admit(scope, null, h.io);
+    if (ticket instanceof Promise || !ticket.ok || ticket.kind !== "lease")
+      throw new Error("expected a lease");
+    // Spent: the renewal that follows reports it at once, so the limiter can count it from now on.
+    expect(h.calls[1]?.req.returns).toEqual([{ grantId: expect.any(String), used: 1 }]);
+    h.calls[1]?.answer({ ok: false, reason: "rpm", retryAfterMs: 60_000, rate: {} });
+    await flush();
+    expect(h.table.admit(scope, null, h.io)).toMatchObject({ ok: false, reason: "rpm" });
+    // The call never reached an upstream: its request goes back on the next renewal, which the next
+    // call makes instead of taking the remembered refusal.
+    h.table.giveBack(ticket);
+    const next = h.table.admit(scope, null, h.io);
+    expect(next instanceof Promise).toBe(true);
+    expect(h.calls[2]?.req.returns).toEqual([{ grantId: expect.any(String), used: 0 }]);
+    h.calls[2]?.answer(granted(1));
+    expect(await next).toMatchObject({ ok: true });
+  });
+});
