@@ -323,10 +323,15 @@ export class LeaseTable {
       return;
     }
     if (!result.ok) {
-      const wait = Math.min(result.retryAfterMs ?? LEASE_MS, LEASE_MS);
-      slot.refusal = { result, until: now + Math.max(0, wait) };
       // Requests already leased stay usable; a status or a spent total ends the lease at once.
       if (result.reason !== "rpm") this.retire(slot);
+      // Requests this isolate is about to give back (a call that never went upstream) may be what the
+      // next call gets: a request-limit refusal is not remembered while there are any.
+      if (result.reason === "rpm" && slot.retired.some((g) => g.count !== null && g.used < g.count)) {
+        return;
+      }
+      const wait = Math.min(result.retryAfterMs ?? LEASE_MS, LEASE_MS);
+      slot.refusal = { result, until: now + Math.max(0, wait) };
       return;
     }
     this.retire(slot);

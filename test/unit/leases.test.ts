@@ -337,3 +337,24 @@ describe("a spent lease", () => {
     expect(await next).toMatchObject({ ok: true });
   });
 });
+
+describe("a call that gives its request back while the renewal is out", () => {
+  it("keeps the refusal that renewal brings from standing in the way of that request", async () => {
+    const h = harness();
+    const status = h.table.status(scope, null, h.io);
+    h.calls[0]?.answer(granted(1));
+    await status;
+    const ticket = h.table.admit(scope, null, h.io);
+    if (ticket instanceof Promise || !ticket.ok || ticket.kind !== "lease")
+      throw new Error("expected a lease");
+    // The give-back comes before the limiter's answer to the renewal the spent lease started.
+    h.table.giveBack(ticket);
+    h.calls[1]?.answer({ ok: false, reason: "rpm", retryAfterMs: 60_000, rate: {} });
+    await flush();
+    const next = h.table.admit(scope, null, h.io);
+    expect(next instanceof Promise).toBe(true);
+    expect(h.calls[2]?.req.returns).toEqual([{ grantId: expect.any(String), used: 0 }]);
+    h.calls[2]?.answer(granted(1));
+    expect(await next).toMatchObject({ ok: true });
+  });
+});
