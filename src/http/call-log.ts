@@ -42,7 +42,6 @@ export type CallTrace = {
   /** The virtual key and the upstream credentials used, redacted from logged bodies. */
   secrets: string[];
   responseBody: string | BodyCapture | null;
-  logged: boolean;
 };
 
 /** `virtualKey`: the key the client presented, redacted from logged bodies like the upstream credentials. */
@@ -61,7 +60,6 @@ export function newCallTrace(logBodies: boolean, virtualKey: string): CallTrace 
     requestTags: null,
     secrets: [virtualKey],
     responseBody: null,
-    logged: false,
   };
 }
 
@@ -155,39 +153,26 @@ function observe(c: Context<AppEnv>, trace: CallTrace, end: Ending): Promise<voi
 }
 
 /**
- * Records a finished call after the response: `done` settles when the call is over (for a stream, when
- * it ends or the client leaves). Registered with waitUntil at once, so the runtime keeps the isolate
- * alive for it without delaying the client.
+ * Logs a call that was answered through a relay, once it is over (for a stream: when it ended or the
+ * client left). The call log only logs: accounting is the dispatcher's.
  */
-export function recordCallWhen(c: Context<AppEnv>, done: Promise<CallResult>): void {
+export async function logAnsweredCall(c: Context<AppEnv>, result: CallResult): Promise<void> {
   const trace = c.get("call");
-  trace.logged = true;
-  const logged = done.then(async (result) => {
-    // A streamed body's copy is complete once its last bytes passed; a client that left ends it at once.
-    const answer = trace.responseBody;
-    if (answer !== null && typeof answer !== "string" && result.end !== "client_cancelled") {
-      await answer.settled;
-    }
-    const failed = result.end === "upstream_cut" || result.end === "upstream_error_event";
-    await observe(c, trace, {
-      status: result.status,
-      stream: result.stream,
-      usage: result.usage,
-      outcome: result.end,
-      errorCode: failed ? "upstream_error" : null,
-      provider: result.provider,
-      model: result.model,
-    });
+  // A streamed body's copy is complete once its last bytes passed; a client that left ends it at once.
+  const answer = trace.responseBody;
+  if (answer !== null && typeof answer !== "string" && result.end !== "client_cancelled") {
+    await answer.settled;
+  }
+  const failed = result.end === "upstream_cut" || result.end === "upstream_error_event";
+  await observe(c, trace, {
+    status: result.status,
+    stream: result.stream,
+    usage: result.usage,
+    outcome: result.end,
+    errorCode: failed ? "upstream_error" : null,
+    provider: result.provider,
+    model: result.model,
   });
-  c.executionCtx.waitUntil(logged);
-  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error. The meter
-  // waits for the call, never for the log (a body copy still being read must not hold usage back).
-  c.get("meter").finishWhen(
-    done.then((r) => ({
-      usage: r.usage,
-      error: r.end === "upstream_cut" || r.end === "upstream_error_event",
-    })),
-  );
 }
 
 /** Whether the client asked for a stream, from the (already read) request body. */
@@ -201,27 +186,18 @@ async function askedToStream(c: Context<AppEnv>): Promise<boolean> {
 }
 
 /**
- * The request is over: a call that went upstream but was never answered through a relay (the upstream
- * failed, timed out or sent something unreadable) is logged here, with the error the client got.
+ * Logs a call that went upstream but was never answered through a relay (the upstream failed, timed out
+ * or sent something unreadable), with the error the client got.
  */
-export function recordUnansweredCall(c: Context<AppEnv>): void {
+export async function logFailedCall(c: Context<AppEnv>, error: unknown): Promise<void> {
   const trace = c.get("call");
-  if (!trace.sentUpstream || trace.logged) return;
-  trace.logged = true;
-  const error = c.error;
-  const status = error instanceof GatewayError ? error.status : c.res.status;
-  const errorCode = error instanceof GatewayError ? error.code : error ? "internal" : null;
-  c.executionCtx.waitUntil(
-    askedToStream(c).then((stream) =>
-      observe(c, trace, {
-        status,
-        stream,
-        usage: null,
-        outcome: "upstream_error",
-        errorCode,
-        provider: trace.provider ?? "",
-        model: trace.model ?? "",
-      }),
-    ),
-  );
+  await observe(c, trace, {
+    status: error instanceof GatewayError ? error.status : 500,
+    stream: await askedToStream(c),
+    usage: null,
+    outcome: "upstream_error",
+    errorCode: error instanceof GatewayError ? error.code : "internal",
+    provider: trace.provider ?? "",
+    model: trace.model ?? "",
+  });
 }

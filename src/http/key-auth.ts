@@ -3,7 +3,7 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { keys, teams } from "../config/store";
 import { Meter } from "../limits/meter";
-import { newCallTrace, recordUnansweredCall } from "./call-log";
+import { newCallTrace } from "./call-log";
 import { sha256Hex } from "./crypto";
 
 /** The virtual key from `Authorization: Bearer` (OpenAI SDK, Claude Code's auth token) or `x-api-key`. */
@@ -21,12 +21,13 @@ const unauthorized = (message: string) => new GatewayError("authentication", 401
 
 /**
  * Authenticates the virtual key: KV (cached in the isolate) says which key it is; the key's Durable Object
- * says whether it may be used right now (status and limits), so revocation holds everywhere at once.
+ * says whether it may be used right now, through the lease the isolate holds for it (so revocation holds
+ * everywhere within one lease time, and at once in the isolate that served the admin call).
  *
- * The Durable Objects' answers are not awaited here: their round trips (the unavoidable remote calls on
- * the hot path) overlap with reading and validating the body. The upstream call waits for them
- * (src/upstream/call.ts), and a refusal turns whatever the route answered into the 401 or 429, so a
- * refused key never learns more than that.
+ * The status is not awaited before the route runs: when the isolate holds no lease for the key, its
+ * round trip overlaps with reading and validating the body. Admission and accounting are `dispatch`'s
+ * (src/routing/dispatch.ts); this only makes sure a refused key gets its 401 whatever the route found, so
+ * a revoked key never learns more than that.
  */
 export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const presented = presentedKey(c.req.raw.headers);
@@ -38,18 +39,13 @@ export const keyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const record = await keys.byHash(c.env, await sha256Hex(presented));
   if (!record) throw unauthorized("Invalid API key.");
   const team = record.team ? await teams.get(c.env, record.team) : null;
-  const meter = new Meter(c.env, (p) => c.executionCtx.waitUntil(p));
-  meter.startKey(record, team);
+  const meter = new Meter(c.env, (p) => c.executionCtx.waitUntil(p), record, team);
+  meter.checkKey();
   c.set("key", record);
   c.set("meter", meter);
   c.set("call", newCallTrace(record.logBodies === true || team?.logBodies === true, presented));
-  try {
-    await next();
-    // Whatever the route did (even a 4xx it found first), a refused key gets the refusal.
-    await meter.ready();
-    for (const [name, value] of Object.entries(meter.headers())) c.res.headers.set(name, value);
-  } finally {
-    meter.close();
-    recordUnansweredCall(c);
-  }
+  await next();
+  // Whatever the route did (even a 4xx it found first), a refused key gets its 401.
+  const refused = await meter.keyRefusal();
+  if (refused) throw refused;
 });

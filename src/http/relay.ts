@@ -5,7 +5,13 @@ import { passthroughStream, type FrameObserver, type StreamReport } from "../for
 import { translateSseStream, type Result, type SseTranslator, type StreamUsage } from "../formats/translate";
 import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
 import { guardedBody } from "../upstream/guarded-body";
-import { captureResponseStream, keepResponseBody, recordCallWhen, type CallResult } from "./call-log";
+import { captureResponseStream, keepResponseBody, type CallResult } from "./call-log";
+
+/**
+ * A relayed answer: the response for the client, and what became of the call once it is over (for a
+ * stream, when it ends or the client leaves), for the one who accounts for the call (src/routing/dispatch.ts).
+ */
+export type Relayed = { response: Response; outcome: Promise<CallResult> };
 
 /** What is known about a call before its response is relayed. */
 export type CallInfo = {
@@ -59,7 +65,7 @@ export async function relayJson(
   res: Response,
   info: CallInfo,
   convert: (text: string) => Converted,
-): Promise<Response> {
+): Promise<Relayed> {
   const text = c.get("redactor").redact(await res.text());
   const converted = convertSafely(convert, text);
   if (!converted.ok) {
@@ -73,13 +79,12 @@ export async function relayJson(
     );
   }
   keepResponseBody(c, converted.body);
-  recordCallWhen(
-    c,
-    Promise.resolve(
+  return {
+    response: c.body(converted.body, 200, { "content-type": "application/json" }),
+    outcome: Promise.resolve(
       record(info, false, { usage: converted.usage, outputChars: text.length, end: "complete" }),
     ),
-  );
-  return c.body(converted.body, 200, { "content-type": "application/json" });
+  };
 }
 
 /** A JSON answer in the other format, through a pure translator. */
@@ -89,7 +94,7 @@ export function relayTranslatedJson(
   info: CallInfo,
   translate: (body: unknown) => Result<object>,
   clientFormat: WireFormat,
-): Promise<Response> {
+): Promise<Relayed> {
   return relayJson(c, res, info, (text) => {
     let parsed: unknown;
     try {
@@ -106,12 +111,22 @@ export function relayTranslatedJson(
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
-/** Settles once with the first report, whichever end (flush, error, cancel) comes first. */
-function once(info: CallInfo, c: Context<AppEnv>) {
+/**
+ * Settles once with the first report, whichever end (flush, error, cancel) comes first. A client that
+ * goes away over a real connection does not always cancel the stream (the runtime may just drop it), so
+ * the request's own abort signal is an end too: the call is then accounted for with what was seen so far,
+ * instead of never.
+ */
+function once(c: Context<AppEnv>, info: CallInfo, seen: () => Omit<StreamReport, "end">) {
   let settle: (r: CallResult) => void = () => {};
   const done = new Promise<CallResult>((resolve) => (settle = resolve));
-  recordCallWhen(c, done);
-  return (report: StreamReport) => settle(record(info, true, report));
+  const finish = (report: StreamReport) => settle(record(info, true, report));
+  const signal = c.req.raw.signal;
+  const onAbort = () => finish({ ...seen(), end: "client_cancelled" });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  void done.then(() => signal.removeEventListener("abort", onAbort));
+  return { done, finish };
 }
 
 /**
@@ -125,9 +140,10 @@ export function relayPassthroughSse(
   info: CallInfo,
   format: WireFormat,
   observer: FrameObserver,
-): Response {
+): Relayed {
   let upstreamFailed = false;
-  const finish = once(info, c);
+  const seen = () => ({ usage: observer.usage, outputChars: observer.outputChars });
+  const { done, finish } = once(c, info, seen);
   const tap = passthroughStream({
     format,
     observer,
@@ -141,7 +157,10 @@ export function relayPassthroughSse(
     },
     onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
   });
-  return c.body(captureResponseStream(c, source.pipeThrough(tap.stream)), 200, SSE_HEADERS);
+  return {
+    response: c.body(captureResponseStream(c, source.pipeThrough(tap.stream)), 200, SSE_HEADERS),
+    outcome: done,
+  };
 }
 
 const fromStreamUsage = (u: StreamUsage): Usage | null =>
@@ -157,8 +176,8 @@ export function relayTranslatedSse(
   body: ReadableStream<Uint8Array>,
   info: CallInfo,
   makeTranslator: (onUsage: (usage: StreamUsage) => void) => SseTranslator,
-): Response {
-  const finish = once(info, c);
+): Relayed {
+  const { done, finish } = once(c, info, () => ({ usage: null, outputChars: 0 }));
   // A read failure of the upstream body is the cut the translator reports in-band; count it as an error.
   let upstreamFailed = false;
   const translator = makeTranslator((usage) =>
@@ -176,5 +195,5 @@ export function relayTranslatedSse(
     },
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
-  return c.body(captureResponseStream(c, stream), 200, SSE_HEADERS);
+  return { response: c.body(captureResponseStream(c, stream), 200, SSE_HEADERS), outcome: done };
 }

@@ -31,14 +31,12 @@ export function scopeLabel(scope: Scope): string {
 }
 
 /**
- * A provider without a cap has no counter to keep exact, only usage to add up; spreading that over a few
- * objects keeps one object from serialising every call through a busy provider. Usage reads add them up.
+ * Usage of a provider without a cap used to be spread over these objects, one per call, to keep one
+ * object from serialising every call through a busy provider. Usage now arrives in batches (one call
+ * per isolate and second at most), so it goes to the provider's own object; the shards are still read
+ * for the usage they hold.
  */
 export const PROVIDER_USAGE_SHARDS = 8;
-
-export function providerUsageShard(name: string): Scope {
-  return { kind: "provider", name: `${name}#${Math.floor(Math.random() * PROVIDER_USAGE_SHARDS)}` };
-}
 
 /** Every object that may hold a scope's usage. */
 export function usageScopes(scope: Scope): Scope[] {

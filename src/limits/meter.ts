@@ -1,168 +1,117 @@
-import { GatewayError } from "../errors";
+import type { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
 import type { Usage } from "../formats/usage";
-import type { AdmitResult, RateInfo, ScopeConfig } from "./limiter";
-import { keyConfigOf, limiterFor, limitsConfig, providerUsageShard, scopeLabel, type Scope } from "./client";
+import { batches, deliveryBoundMs, flushMsOf } from "./batches";
+import { keyConfigOf, keyScope, limiterFor, limitsConfig, type Scope } from "./client";
+import { leases, type Admitted, type Refusal, type Ticket } from "./leases";
+import type { ScopeConfig } from "./limiter";
+import { rateHeaders, refusalError } from "./refusals";
 import { costUsd } from "./windows";
 
-type Env = Pick<CloudflareBindings, "LIMITER">;
+type Env = Pick<CloudflareBindings, "LIMITER"> & { USAGE_FLUSH_MS?: string };
 
-type Admission = { scope: Scope; result: Promise<AdmitResult> };
-type Admitted = { scope: Scope; leaseId: string | null; admittedAt: number; rate: RateInfo };
-
-const KEY_REFUSALS = {
-  deleted: "Invalid API key.",
-  disabled: "This API key is disabled.",
-  expired: "This API key has expired.",
-} as const;
-
-function seconds(ms: number): string {
-  return String(Math.max(1, Math.ceil(ms / 1000)));
-}
-
-function refusalError(scope: Scope, result: Extract<AdmitResult, { ok: false }>): GatewayError {
-  const { reason, retryAfterMs, rate } = result;
-  if (reason === "deleted" || reason === "disabled" || reason === "expired") {
-    return new GatewayError("authentication", 401, KEY_REFUSALS[reason], {
-      internal: `${scope.kind} ${scope.name} refused: ${reason}`,
-    });
-  }
-  const who = scopeLabel(scope);
-  const wait = retryAfterMs ?? 1000;
-  let message: string;
-  if (reason === "rpm")
-    message = `Rate limit reached for ${who}: ${rate.requests?.limit} requests per minute.`;
-  else if (reason === "tpm")
-    message = `Token limit reached for ${who}: ${rate.tokens?.limit} tokens per minute.`;
-  else if (reason === "concurrency") {
-    message = `Too many requests in flight for ${who}: at most ${rate.concurrency?.limit} at a time.`;
-  } else {
-    const b = rate.budget;
-    message =
-      `The budget of $${b?.usd} per ${b?.period.split(":")[0]} for ${who} is spent ` +
-      `($${b?.spentUsd.toFixed(4)} used); it resets at ${new Date(Date.now() + wait).toISOString()}.`;
-  }
-  return new GatewayError("rate_limit", 429, message, {
-    // A provider's cap is the provider being busy: a route may fall back from it. A key's or team's is not.
-    ...(scope.kind === "provider" && { retryClass: "429" as const, retryAfterMs: wait }),
-    headers: {
-      ...rateHeaders([rate]),
-      "retry-after": seconds(wait),
-      "retry-after-ms": String(Math.max(0, Math.round(wait))),
-    },
-    internal: `${scope.kind} ${scope.name} refused: ${reason}`,
-  });
-}
-
-/** The most restrictive of several scopes' windows, as OpenAI's x-ratelimit-* headers. */
-function rateHeaders(rates: RateInfo[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const kind of ["requests", "tokens"] as const) {
-    const windows = rates.map((r) => r[kind]).filter((w) => w !== undefined);
-    if (windows.length === 0) continue;
-    const tightest = windows.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-    headers[`x-ratelimit-limit-${kind}`] = String(tightest.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(tightest.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = `${(tightest.resetMs / 1000).toFixed(3).replace(/\.?0+$/, "")}s`;
-  }
-  return headers;
-}
+/** How a finished call ended, as far as accounting cares: its tokens, and whether it counts as an error. */
+export type CallOutcome = { usage: Usage | null; error: boolean };
 
 /** The provider phase of one attempt: which provider, its admission (if capped), whether it was sent. */
 type Attempt = {
   providerName: string;
   provider: Provider;
   model: string;
-  /** Where its usage goes: the provider's own limiter when capped, else a usage shard. */
+  /** Where its usage goes: the provider's own limiter. */
   scope: Scope;
   admitted: Admitted | null;
   sent: boolean;
 };
 
 /**
- * One call's passage through the limiters: admission before the upstream call and recording after it.
- * The key's and team's admissions start as soon as the key is known and overlap the body's parsing; the
- * provider's (a global cap) starts per attempt, once the route has picked one, since a route may try
- * several. A call that never reaches an upstream gives its request back; one that does is recorded once,
- * charged to what served it, however it ends.
+ * One call's passage through the limiters, from admission to the record of its usage. Admission comes
+ * from the isolate's leases (src/limits/leases.ts): in the steady state it waits on nothing. A call
+ * that never reaches an upstream gives its requests back; one that does is added once to the usage
+ * batches (src/limits/batches.ts) of its key, team and serving provider, however it ends, and is charged
+ * to what served it.
+ *
+ * The auth middleware creates it and starts the key's status check; `dispatch` owns the rest: `admit`,
+ * `admitAttempt` per upstream attempt, and `settle` in its one `finally`.
  */
 export class Meter {
-  private readonly pending: Admission[] = [];
   private readonly admitted: Admitted[] = [];
-  private readonly scopes: Scope[] = [];
-  private settled: Promise<void> | null = null;
-  private refused: GatewayError | null = null;
+  private status: Refusal | null | Promise<Refusal | null> = null;
   private attempt: Attempt | null = null;
-  private claimed = false;
+  private settled = false;
 
   constructor(
     private readonly env: Env,
     private readonly waitUntil: (p: Promise<unknown>) => void,
+    private readonly key: KeyRecord,
+    private readonly team: Team | null,
   ) {}
 
-  /** Starts the key's admission (status and limits) and, if the team has limits, the team's. */
-  startKey(key: KeyRecord, team: Team | null): void {
-    this.start({ kind: "key", name: key.id }, keyConfigOf(key), true);
-    if (key.team)
-      this.start({ kind: "team", name: key.team }, limitsConfig(team?.limits), Boolean(team?.limits));
-  }
-
-  private start(scope: Scope, seed: ScopeConfig, admit: boolean): void {
-    this.scopes.push(scope);
-    if (admit) this.pending.push({ scope, result: limiterFor(this.env, scope).admit(seed) });
+  private get io() {
+    return { env: this.env, waitUntil: this.waitUntil };
   }
 
   /**
-   * Waits for the key's and team's admissions. If either refuses, the other gives its request back and
-   * the refusal is thrown (a key's 401 before any 429); it stays thrown for every later call.
+   * Starts finding out whether the key may be used at all (deleted, disabled, expired): from its lease
+   * when the isolate holds one, else with the round trip that fetches the lease the call will use.
    */
-  ready(): Promise<void> {
-    this.settled ??= this.settle();
-    return this.settled;
+  checkKey(): void {
+    this.status = leases.status(keyScope(this.key.id), keyConfigOf(this.key), this.io);
   }
 
-  private async settle(): Promise<void> {
-    const results = await Promise.all(
-      this.pending.map(async (a) => ({ scope: a.scope, result: await a.result })),
-    );
-    for (const { scope, result } of results) {
-      if (result.ok) {
-        this.admitted.push({
-          scope,
-          leaseId: result.leaseId,
-          admittedAt: result.admittedAt,
-          rate: result.rate,
-        });
-      }
+  /** The key's refusal (401), if it has one: it replaces whatever the route answered. */
+  async keyRefusal(): Promise<GatewayError | null> {
+    const refused = await this.status;
+    return refused ? refusalError(keyScope(this.key.id), refused) : null;
+  }
+
+  /**
+   * Admits the call for its key and, if the team has limits, its team. A refusal is thrown (a key's 401
+   * before any 429), and the scope that did admit gives its request back.
+   */
+  async admit(): Promise<void> {
+    const pending: { scope: Scope; ticket: Ticket | Promise<Ticket> }[] = [];
+    const admitOne = (scope: Scope, seed: ScopeConfig) =>
+      pending.push({ scope, ticket: leases.admit(scope, seed, this.io) });
+    admitOne(keyScope(this.key.id), keyConfigOf(this.key));
+    if (this.key.team && this.team?.limits) {
+      admitOne({ kind: "team", name: this.key.team }, limitsConfig(this.team.limits));
     }
-    const refusals = results.flatMap(({ scope, result }) => (result.ok ? [] : [refusalError(scope, result)]));
+    const results = await Promise.all(pending.map(async (p) => ({ scope: p.scope, ticket: await p.ticket })));
+    const refusals: GatewayError[] = [];
+    for (const { scope, ticket } of results) {
+      if (ticket.ok) this.admitted.push(ticket);
+      else refusals.push(refusalError(scope, ticket));
+    }
     if (refusals.length === 0) return;
-    this.refused = refusals.find((e) => e.status === 401) ?? refusals[0] ?? null;
     this.giveBack(this.admitted.splice(0));
-    throw this.refused;
+    throw refusals.find((e) => e.status === 401) ?? refusals[0];
+  }
+
+  /**
+   * Whether a call would be admitted right now, without counting one: admits, then gives the requests back
+   * at once. For what opens a channel for calls rather than being one (a WebSocket upgrade); a refusal is
+   * thrown as from `admit`.
+   */
+  async probe(): Promise<void> {
+    await this.admit();
+    this.giveBack(this.admitted.splice(0));
   }
 
   /**
    * Admits one attempt at a provider: its global cap, if it has one. A refusal is thrown as a 429 that a
    * route may fall back from; the key's and team's admissions stay as they are.
    */
-  async admitProvider(providerName: string, provider: Provider, model: string): Promise<void> {
-    await this.ready();
-    const capped = Boolean(provider.limits);
-    const scope: Scope = capped ? { kind: "provider", name: providerName } : providerUsageShard(providerName);
+  async admitAttempt(providerName: string, provider: Provider, model: string): Promise<void> {
+    const scope: Scope = { kind: "provider", name: providerName };
     this.attempt = { providerName, provider, model, scope, admitted: null, sent: false };
-    if (!capped) return;
-    const result = await limiterFor(this.env, scope).admit(limitsConfig(provider.limits));
-    if (!result.ok) {
+    if (!provider.limits) return;
+    const ticket = await leases.admit(scope, limitsConfig(provider.limits), this.io);
+    if (!ticket.ok) {
       this.attempt = null;
-      throw refusalError(scope, result);
+      throw refusalError(scope, ticket);
     }
-    this.attempt.admitted = {
-      scope,
-      leaseId: result.leaseId,
-      admittedAt: result.admittedAt,
-      rate: result.rate,
-    };
+    this.attempt.admitted = ticket;
   }
 
   /** Called right before the upstream fetch: from now on the attempt is recorded, not given back. */
@@ -190,7 +139,7 @@ export class Meter {
       costUsd: 0,
       error: true,
     };
-    this.waitUntil(limiterFor(this.env, attempt.scope).record(attempt.admitted?.leaseId ?? null, call));
+    this.waitUntil(this.add(attempt.scope, call, attempt.admitted));
   }
 
   /** x-ratelimit-* for the response, from what admission saw (the tightest scope wins). */
@@ -201,58 +150,64 @@ export class Meter {
   }
 
   /**
-   * Records the call in the key's, team's and serving provider's limiters once `outcome` settles (a
-   * stream: when it ends or the client leaves), in waitUntil. Claims the call at once, so `close` leaves
-   * it alone.
+   * The end of the call's accounting, once. If its last attempt went upstream, the call is added to
+   * the batches of its key, team and serving provider when `outcome` settles (a stream: when it ends or
+   * the client leaves; no outcome: the upstream failed, an error call). Otherwise every admitted scope
+   * gets its request back. Resolves when the usage is durable.
    */
-  finishWhen(outcome: Promise<{ usage: Usage | null; error: boolean }>): void {
+  async settle(outcome: Promise<CallOutcome> | null): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
     const attempt = this.attempt;
-    if (this.claimed || !attempt?.sent) return;
-    this.claimed = true;
-    const admitted = [...this.admitted.splice(0), ...(attempt.admitted ? [attempt.admitted] : [])];
-    const leases = new Map(admitted.map((a) => [`${a.scope.kind}:${a.scope.name}`, a.leaseId]));
-    const scopes = [...this.scopes, attempt.scope];
-    this.waitUntil(
-      outcome.then(({ usage, error }) => {
-        const inputTokens = usage?.inputTokens ?? 0;
-        const outputTokens = usage?.outputTokens ?? 0;
-        const call = {
-          provider: attempt.providerName,
-          model: attempt.model,
-          inputTokens,
-          outputTokens,
-          costUsd: costUsd(attempt.provider.pricing?.[attempt.model], inputTokens, outputTokens),
-          error,
-        };
-        return Promise.all(
-          scopes.map((scope) =>
-            limiterFor(this.env, scope).record(leases.get(`${scope.kind}:${scope.name}`) ?? null, call),
-          ),
-        );
-      }),
-    );
+    this.attempt = null;
+    const admitted = this.admitted.splice(0);
+    if (!attempt?.sent) {
+      this.giveBack([...admitted, ...(attempt?.admitted ? [attempt.admitted] : [])]);
+      return;
+    }
+    const { usage, error } = outcome ? await outcome : { usage: null, error: true };
+    const inputTokens = usage?.inputTokens ?? 0;
+    const outputTokens = usage?.outputTokens ?? 0;
+    const call = {
+      provider: attempt.providerName,
+      model: attempt.model,
+      inputTokens,
+      outputTokens,
+      costUsd: costUsd(attempt.provider.pricing?.[attempt.model], inputTokens, outputTokens),
+      error,
+    };
+    const ticketOf = (scope: Scope) =>
+      admitted.find((a) => a.scope.kind === scope.kind && a.scope.name === scope.name) ?? null;
+    const scopes: Scope[] = [keyScope(this.key.id)];
+    if (this.key.team) scopes.push({ kind: "team", name: this.key.team });
+    await Promise.all([
+      ...scopes.map((scope) => this.add(scope, call, ticketOf(scope))),
+      this.add(attempt.scope, call, attempt.admitted),
+    ]);
   }
 
-  /**
-   * The request is over. A call whose last attempt went upstream but was never claimed failed before its
-   * response (an upstream error): recorded as an error. One that never went upstream gives its request
-   * and slots back.
-   */
-  close(): void {
-    if (this.claimed) return;
-    if (this.attempt?.sent) this.finishWhen(Promise.resolve({ usage: null, error: true }));
-    else {
-      const attempt = this.attempt;
-      this.attempt = null;
-      this.giveBack([...this.admitted.splice(0), ...(attempt?.admitted ? [attempt.admitted] : [])]);
-    }
-    this.claimed = true;
+  private add(
+    scope: Scope,
+    call: {
+      provider: string;
+      model: string;
+      inputTokens: number;
+      outputTokens: number;
+      costUsd: number;
+      error: boolean;
+    },
+    ticket: Admitted | null,
+  ): Promise<void> {
+    const flushMs = flushMsOf(this.env);
+    leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd, deliveryBoundMs(flushMs));
+    const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
+    return batches.add(scope, call, release, { env: this.env, flushMs });
   }
 
   private giveBack(admitted: Admitted[]): void {
-    if (admitted.length === 0) return;
-    this.waitUntil(
-      Promise.all(admitted.map((a) => limiterFor(this.env, a.scope).release(a.leaseId, true, a.admittedAt))),
-    );
+    for (const a of admitted) {
+      if (a.kind === "lease") leases.giveBack(a);
+      else this.waitUntil(limiterFor(this.env, a.scope).release(a.leaseId, true, a.admittedAt));
+    }
   }
 }

@@ -5,8 +5,19 @@
 
 export const WINDOW_MS = 60_000;
 
-/** One entry of a sliding window: when, and how much (1 for a request, n for tokens). */
-export type WindowEntry = { ts: number; amount: number };
+/**
+ * One entry of a sliding window: when, and how much (1 for a request, n for tokens). A lease of requests
+ * is one entry stamped at the lease's expiry (the latest moment one of its requests can be used), with
+ * `grant` naming it so its unused requests can be given back.
+ */
+export type WindowEntry = { ts: number; amount: number; grant?: string };
+
+/** Adds an entry keeping the array oldest first (a lease's entry is stamped in the future). */
+export function insertEntry(entries: WindowEntry[], entry: WindowEntry): void {
+  let i = entries.length;
+  while (i > 0 && (entries[i - 1]?.ts ?? -Infinity) > entry.ts) i--;
+  entries.splice(i, 0, entry);
+}
 
 /** Drops entries that left the window; the array is oldest first, so this is a prefix cut. */
 export function prune(entries: WindowEntry[], now: number): void {

@@ -14,7 +14,6 @@ import {
 } from "../formats/translate";
 import { estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
-import { keepResponseBody, recordCallWhen } from "../http/call-log";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
 import { passthroughShaping } from "../upstream/passthrough-shaping";
@@ -104,34 +103,36 @@ messages.post("/messages/count_tokens", async (c) => {
     });
   return dispatch(c, req.model, "count_tokens", (target) => {
     if (target.provider.format === "openai") return { answer: estimate };
+    const info = {
+      provider: target.providerName,
+      model: target.model,
+      started,
+      promptChars: messagesPromptChars(raw),
+    };
     const shaped = passthroughShaping(target.provider, { ...raw, model: target.model });
+    // Counting generates nothing: the call reached the upstream, so it counts as a request with no
+    // tokens, whether the upstream counted or lacked the endpoint (then the gateway estimates).
+    const counted = { inputTokens: 0, outputTokens: 0, estimated: false };
     return {
       path: "/v1/messages/count_tokens",
       body: shaped.body,
       editHeaders: shaped.editHeaders,
       acceptStatuses: COUNT_TOKENS_MISSING,
       respond: async (res) => {
-        // Counting generates nothing: the call reached the upstream, so it is logged and counted, with no
-        // tokens, whether the upstream counted or lacked the endpoint (then the gateway estimates).
-        recordCallWhen(
-          c,
-          Promise.resolve({
-            provider: target.providerName,
-            model: target.model,
+        if (res.ok) return relayJson(c, res, info, (text) => ({ ok: true, body: text, usage: counted }));
+        await res.body?.cancel().catch(() => {});
+        return {
+          response: estimate(),
+          outcome: Promise.resolve({
+            provider: info.provider,
+            model: info.model,
             status: 200,
             stream: false,
-            usage: { inputTokens: 0, outputTokens: 0, estimated: false },
-            end: "complete",
+            usage: counted,
+            end: "complete" as const,
             durationMs: Date.now() - started,
           }),
-        );
-        if (!res.ok) {
-          await res.body?.cancel().catch(() => {});
-          return estimate();
-        }
-        const text = c.get("redactor").redact(await res.text());
-        keepResponseBody(c, text);
-        return c.body(text, 200, { "content-type": "application/json" });
+        };
       },
     };
   });

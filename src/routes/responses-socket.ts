@@ -23,8 +23,9 @@ export function responsesSocket(serve: Serve): Hono<AppEnv> {
         { headers: { upgrade: "websocket" } },
       );
     }
-    // The key's admission, awaited here so that a refused key is answered before anything is upgraded.
-    await c.get("meter").ready();
+    // The key's admission (without counting a call: each response.create is one), checked here so that a
+    // refused key is answered before anything is upgraded.
+    await c.get("meter").probe();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     server.accept();

@@ -4,6 +4,8 @@ import { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RequestType, type Route } fr
 import type { AppEnv } from "../env";
 import { GatewayError, badRequest } from "../errors";
 import { headerValue, modelProblem } from "../formats/bounds";
+import { logAnsweredCall, logFailedCall } from "../http/call-log";
+import type { Relayed } from "../http/relay";
 import { callUpstream } from "../upstream/call";
 import { RouteCooldowns } from "./cooldowns";
 import { DEFAULT_BACKOFF, attemptOrder, backoffMs } from "./plan";
@@ -19,18 +21,12 @@ export type Plan =
   | {
       path: string;
       body: unknown;
-      respond: (res: Response) => Response | Promise<Response>;
+      respond: (res: Response) => Relayed | Promise<Relayed>;
       dropped?: readonly string[];
       editHeaders?: ((headers: Headers) => void) | undefined;
       acceptStatuses?: readonly number[];
     }
   | { answer: () => Response };
-
-type Sent = Exclude<Plan, { answer: () => Response }>;
-
-function upstreamOptions(p: Sent) {
-  return { editHeaders: p.editHeaders, acceptStatuses: p.acceptStatuses };
-}
 
 function served(c: Context<AppEnv>, target: Target, attempts: number, plan: Plan): void {
   c.get("call").attempts = attempts;
@@ -61,13 +57,20 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** A call's result: the client's response, and the call's record once it is over if it reached upstream. */
+type Dispatched = { response: Response; outcome: Relayed["outcome"] | null };
+
 /**
  * Sends one call where its model string points: straight to a provider, or through a route's split,
  * retries and fallbacks. Retries and fallbacks happen only before the response is returned, that is
  * before the first byte reaches the client; after it, a failure is the stream's in-band error. `plan`
  * builds the request for each target (the body depends on the target's wire format); its errors are
- * the client's (a 400 for a request that cannot be translated) and are never retried. Every model route
- * comes through here, so this is where the model string is bounded.
+ * the client's (a 400 for a request that cannot be translated) and are never retried.
+ *
+ * This is also where a call is accounted for, start to end: admitted for its key and team before
+ * anything else, for the provider per attempt, and settled once, in the `finally` below, when the
+ * response is over (usage into the batches, or the requests given back if nothing reached upstream).
+ * Every model string comes through here, so this is where it is bounded.
  */
 export async function dispatch(
   c: Context<AppEnv>,
@@ -81,13 +84,76 @@ export async function dispatch(
   const trace = c.get("call");
   trace.requestType = requestType;
   if (resolved.kind === "route") trace.route = resolved.name;
-  if (resolved.kind === "provider") {
-    const p = plan(resolved.target);
-    if ("answer" in p) return p.answer();
-    served(c, resolved.target, 1, p);
-    return p.respond(await callUpstream(c, resolved.target, p.path, p.body, upstreamOptions(p)));
+  const meter = c.get("meter");
+  let outcome: Dispatched["outcome"] = null;
+  let failure: unknown = null;
+  try {
+    await meter.admit();
+    const done =
+      resolved.kind === "provider"
+        ? await dispatchTarget(c, resolved.target, plan)
+        : await dispatchRoute(c, resolved.name, resolved.route, requestType, plan);
+    outcome = done.outcome;
+    return done.response;
+  } catch (e) {
+    failure = e;
+    throw e;
+  } finally {
+    c.executionCtx.waitUntil(settle(c, outcome, failure));
   }
-  return dispatchRoute(c, resolved.name, resolved.route, requestType, plan);
+}
+
+/**
+ * The end of a call, once: its usage into the batches (or its requests given back if nothing reached an
+ * upstream) and its record into the call log. Resolves once both are done; the accounting waits for the
+ * call, never for its log (a copy of a body still being read must not hold usage back).
+ */
+async function settle(c: Context<AppEnv>, outcome: Dispatched["outcome"], failure: unknown): Promise<void> {
+  const meter = c.get("meter");
+  if (!outcome) {
+    const logged = c.get("call").sentUpstream ? logFailedCall(c, failure) : Promise.resolve();
+    await Promise.all([meter.settle(null), logged]);
+    return;
+  }
+  // Tokens count from what the upstream reported (or the estimate); a cut stream is an error.
+  const counted = outcome.then((result) => ({
+    usage: result.usage,
+    error: result.end === "upstream_cut" || result.end === "upstream_error_event",
+  }));
+  await Promise.all([meter.settle(counted), outcome.then((result) => logAnsweredCall(c, result))]);
+}
+
+async function dispatchTarget(
+  c: Context<AppEnv>,
+  target: Target,
+  plan: (target: Target) => Plan,
+): Promise<Dispatched> {
+  const p = plan(target);
+  if ("answer" in p) return { response: p.answer(), outcome: null };
+  served(c, target, 1, p);
+  return attempt(c, target, p);
+}
+
+/**
+ * One attempt at a target: nothing goes upstream unless the provider (its global cap) admits it too;
+ * the rate headers are set from what admitted it, and the answer is relayed.
+ */
+async function attempt(
+  c: Context<AppEnv>,
+  target: Target,
+  p: Extract<Plan, { path: string }>,
+  timeoutMs?: number,
+): Promise<Relayed> {
+  const meter = c.get("meter");
+  await meter.admitAttempt(target.providerName, target.provider, target.model);
+  for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
+  meter.sending();
+  const res = await callUpstream(c, target, p.path, p.body, {
+    editHeaders: p.editHeaders,
+    acceptStatuses: p.acceptStatuses,
+    ...(timeoutMs !== undefined && { timeoutMs }),
+  });
+  return p.respond(res);
 }
 
 async function dispatchRoute(
@@ -96,7 +162,7 @@ async function dispatchRoute(
   route: Route,
   requestType: RequestType,
   plan: (target: Target) => Plan,
-): Promise<Response> {
+): Promise<Dispatched> {
   const started = Date.now();
   const deadline = route.deadlineMs !== undefined ? started + route.deadlineMs : Infinity;
   const retryOn = new Set<string>(route.retryOn ?? DEFAULT_RETRY_ON);
@@ -130,7 +196,7 @@ async function dispatchRoute(
       throw e;
     }
     const p = plan(target);
-    if ("answer" in p) return p.answer();
+    if ("answer" in p) return { response: p.answer(), outcome: null };
     for (let retry = 0; retry <= (route.retries ?? 0); retry++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
@@ -141,12 +207,9 @@ async function dispatchRoute(
           route.firstByteTimeoutMs ?? target.provider.timeoutMs ?? DEFAULT_TIMEOUT_MS,
           remaining,
         );
-        const res = await callUpstream(c, target, p.path, p.body, {
-          ...upstreamOptions(p),
-          timeoutMs: Math.max(1, Math.floor(timeout)),
-        });
+        const relayed = await attempt(c, target, p, Math.max(1, Math.floor(timeout)));
         cooldowns?.success(dest);
-        return await p.respond(res);
+        return relayed;
       } catch (e) {
         if (!(e instanceof GatewayError) || !e.retryClass || !retryOn.has(e.retryClass)) throw e;
         meter.attemptFailed();

@@ -50,10 +50,6 @@ export async function callUpstream(
   body: unknown,
   opts: UpstreamOptions = {},
 ): Promise<Response> {
-  // Nothing goes upstream unless the key, its team and the provider all admit the call.
-  const meter = c.get("meter");
-  await meter.admitProvider(target.providerName, target.provider, target.model);
-  for (const [name, value] of Object.entries(meter.headers())) c.header(name, value);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   let credential = await providerCredential(c.env, target.providerName, target.provider, waitUntil);
 
@@ -82,7 +78,6 @@ export async function callUpstream(
     });
   };
 
-  meter.sending();
   trace.sentUpstream = true;
   trace.provider = target.providerName;
   trace.model = target.model;

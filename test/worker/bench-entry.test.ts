@@ -62,9 +62,12 @@ describe("bench/gateway-entry.ts", () => {
     expect(after.started - before.started).toBe(1);
     expect(after.completed - before.completed).toBe(1);
     const delta = (name: string) => (after.calls[name] ?? 0) - (before.calls[name] ?? 0);
-    // Admitted by the key's limiter; usage recorded with the key and with a provider usage shard.
-    expect(delta("LIMITER.admit")).toBe(1);
-    expect(delta("LIMITER.record")).toBe(2);
+    // A new key: its first call fetches the key's lease (the one round trip before the upstream call);
+    // usage goes in one flush per scope, the key's and the provider's. Nothing per call besides.
+    expect(delta("LIMITER.lease")).toBe(1);
+    expect(delta("LIMITER.flush")).toBe(2);
+    expect(delta("LIMITER.admit")).toBe(0);
+    expect(delta("LIMITER.record")).toBe(0);
   });
 
   it("passes a refusal through unchanged", async () => {

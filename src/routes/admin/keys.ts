@@ -6,10 +6,12 @@ import { keys } from "../../config/store";
 import { newKeyId, newVirtualKey, sha256Hex } from "../../http/crypto";
 import { readJson } from "../../http/validator";
 import { keyConfigOf, keyScope, limiterFor } from "../../limits/client";
+import { leases } from "../../limits/leases";
 
 /**
  * Virtual keys. The plaintext key exists only in the 201 answer to POST; KV keeps its SHA-256. Every change
- * is written to KV and to the key's Durable Object, which is what the request path asks.
+ * is written to KV and to the key's Durable Object, which is what the request path asks (through leases
+ * of at most a second).
  */
 export const adminKeys = new Hono<AppEnv>();
 
@@ -83,6 +85,8 @@ adminKeys.patch("/:id", async (c) => {
   }
   await keys.put(c.env, hash, next);
   await limiterFor(c.env, keyScope(next.id)).configure(keyConfigOf(next));
+  // This isolate's lease of the key carries the old settings; other isolates' expire within a second.
+  leases.forget(keyScope(next.id));
   return c.json(await view(c.env, next));
 });
 
@@ -90,6 +94,7 @@ adminKeys.delete("/:id", async (c) => {
   const { hash, record } = await findKey(c.env, c.req.param("id"));
   // Revoke at the authority first: from this moment no isolate admits the key, whatever KV still says.
   await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record, true));
+  leases.forget(keyScope(record.id));
   await keys.delete(c.env, hash, record.id);
   return c.json({ id: record.id, deleted: true });
 });

@@ -6,6 +6,7 @@ import { providers } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
 import { limiterFor, limitsConfig } from "../../limits/client";
+import { leases } from "../../limits/leases";
 
 /** Providers hold no secret values, only the names of Worker secrets, so they are returned whole. */
 export const adminProviders = new Hono<AppEnv>();
@@ -21,8 +22,9 @@ adminProviders.put("/:name", async (c) => {
   const name = providerName(c.req.param("name"));
   const provider = await readJson(c, Provider);
   await providers.put(c.env, name, provider);
-  // The global cap lives in the provider's limiter, which applies a change to its next admission.
+  // The global cap lives in the provider's limiter, which applies a change to its next lease.
   await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(provider.limits));
+  leases.forget({ kind: "provider", name });
   return c.json({ name, ...provider });
 });
 
@@ -40,5 +42,6 @@ adminProviders.delete("/:name", async (c) => {
   }
   await providers.delete(c.env, name);
   await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(undefined));
+  leases.forget({ kind: "provider", name });
   return c.json({ name, deleted: true });
 });

@@ -6,6 +6,7 @@ import { teams } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
 import { limiterFor, limitsConfig } from "../../limits/client";
+import { leases } from "../../limits/leases";
 
 /** Teams: limits and a budget shared by every key whose `team` names them. */
 export const adminTeams = new Hono<AppEnv>();
@@ -22,6 +23,7 @@ adminTeams.put("/:name", async (c) => {
   const team = await readJson(c, Team);
   await teams.put(c.env, name, team);
   await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(team.limits));
+  leases.forget({ kind: "team", name });
   return c.json({ name, ...team });
 });
 
@@ -39,5 +41,6 @@ adminTeams.delete("/:name", async (c) => {
     throw new GatewayError("not_found", 404, `No team named '${name}'.`);
   await teams.delete(c.env, name);
   await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(undefined));
+  leases.forget({ kind: "team", name });
   return c.json({ name, deleted: true });
 });

@@ -1,0 +1,155 @@
+import { limiterFor, type Scope } from "./client";
+import type { CallUsage, UsageBatch, UsageRow } from "./limiter";
+import { dayOf } from "./windows";
+
+/**
+ * Usage in batches: an isolate adds up its finished calls per scope and sends them in one call to the
+ * scope's limiter at most every flush interval (or once a batch holds `maxCalls` calls), instead of one
+ * call per finished call and scope. A batch holding a concurrency slot is sent at once, since the slot
+ * must be free for the next call.
+ *
+ * Nothing is lost: `add` returns a promise that settles when the batch carrying the call is durable, and
+ * the call keeps its request alive (`waitUntil`) until then. The flush runs in the request that opened
+ * the batch (its timer) or the one that filled it, and each of them awaits it too. A failed flush is
+ * retried with the same batch id (the limiter applies a batch once); if every try fails, the batch is
+ * logged whole as an error, so the usage can be recovered from the logs.
+ */
+
+type Env = Pick<CloudflareBindings, "LIMITER">;
+
+export type BatchIo = { env: Env; flushMs: number };
+
+/** How a batch reaches its limiter; tests replace it to count or fail flushes. */
+export type SendBatch = (env: Env, scope: Scope, batch: UsageBatch) => Promise<void>;
+
+const toLimiter: SendBatch = (env, scope, batch) => limiterFor(env, scope).flush(batch);
+
+type Open = {
+  id: string;
+  rows: Map<string, UsageRow>;
+  calls: number;
+  tokens: number;
+  costUsd: number;
+  releases: string[];
+  sending: boolean;
+  done: Promise<void>;
+  resolve: () => void;
+};
+
+export const DEFAULT_FLUSH_MS = 1000;
+const RETRY_DELAYS_MS = [50, 250, 1000];
+
+/** How long after it is added a call's usage may take to reach its limiter, every retry included. */
+export function deliveryBoundMs(flushMs: number): number {
+  return flushMs + RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 1000;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class UsageBatches {
+  private readonly open = new Map<string, Open>();
+  private readonly send: SendBatch;
+  private readonly maxCalls: number;
+
+  constructor(opts: { send?: SendBatch; maxCalls?: number } = {}) {
+    this.send = opts.send ?? toLimiter;
+    this.maxCalls = opts.maxCalls ?? 200;
+  }
+
+  /**
+   * Adds one finished call to the scope's open batch (opening one, with its timer, if there is none).
+   * `release` is the call's concurrency slot in this scope, if it holds one. Resolves once the call's
+   * usage is durable in the limiter (or logged as lost).
+   */
+  add(scope: Scope, call: CallUsage, release: string | null, io: BatchIo, now = Date.now()): Promise<void> {
+    const key = `${scope.kind}:${scope.name}`;
+    let batch = this.open.get(key);
+    if (!batch) {
+      batch = opened();
+      this.open.set(key, batch);
+      const timed = batch;
+      void delay(Math.max(0, io.flushMs)).then(() => this.flush(key, scope, timed, io));
+    }
+    const day = dayOf(now);
+    const rowKey = `${day}\u0000${call.provider}\u0000${call.model}`;
+    const row = batch.rows.get(rowKey);
+    if (row) {
+      row.requests += 1;
+      row.inputTokens += call.inputTokens;
+      row.outputTokens += call.outputTokens;
+      row.costUsd += call.costUsd;
+      row.errors += call.error ? 1 : 0;
+    } else {
+      batch.rows.set(rowKey, {
+        day,
+        provider: call.provider,
+        model: call.model,
+        requests: 1,
+        inputTokens: call.inputTokens,
+        outputTokens: call.outputTokens,
+        costUsd: call.costUsd,
+        errors: call.error ? 1 : 0,
+      });
+    }
+    batch.calls += 1;
+    batch.tokens += call.inputTokens + call.outputTokens;
+    batch.costUsd += call.costUsd;
+    if (release) batch.releases.push(release);
+    if (release || batch.calls >= this.maxCalls) void this.flush(key, scope, batch, io);
+    return batch.done;
+  }
+
+  private async flush(key: string, scope: Scope, batch: Open, io: BatchIo): Promise<void> {
+    if (batch.sending) return;
+    batch.sending = true;
+    if (this.open.get(key) === batch) this.open.delete(key);
+    const sent: UsageBatch = {
+      id: batch.id,
+      rows: [...batch.rows.values()],
+      tokens: batch.tokens,
+      costUsd: batch.costUsd,
+      releases: batch.releases,
+    };
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
+      try {
+        await this.send(io.env, scope, sent);
+        batch.resolve();
+        return;
+      } catch (e) {
+        lastError = e;
+        const wait = RETRY_DELAYS_MS[attempt];
+        if (wait !== undefined) await delay(wait);
+      }
+    }
+    console.error(
+      JSON.stringify({ msg: "usage flush failed", scope: key, error: String(lastError), batch: sent }),
+    );
+    batch.resolve();
+  }
+}
+
+function opened(): Open {
+  let resolve: () => void = () => {};
+  const done = new Promise<void>((r) => (resolve = r));
+  return {
+    id: crypto.randomUUID(),
+    rows: new Map(),
+    calls: 0,
+    tokens: 0,
+    costUsd: 0,
+    releases: [],
+    sending: false,
+    done,
+    resolve,
+  };
+}
+
+/** The flush interval from the `USAGE_FLUSH_MS` var (ms); the default when unset or not a number. */
+export function flushMsOf(env: { USAGE_FLUSH_MS?: string }): number {
+  const ms = Number(env.USAGE_FLUSH_MS);
+  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_FLUSH_MS;
+}
+
+/** The isolate's batches, shared by every request it serves. */
+export const batches = new UsageBatches();

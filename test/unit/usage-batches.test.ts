@@ -1,0 +1,127 @@
+import { describe, expect, it, vi } from "vitest";
+import { UsageBatches, flushMsOf, type BatchIo, type SendBatch } from "../../src/limits/batches";
+import type { Scope } from "../../src/limits/client";
+import type { UsageBatch } from "../../src/limits/limiter";
+
+/** Usage batches against a recording sender; the flush timer is real but short. */
+
+const key: Scope = { kind: "key", name: "k1" };
+const team: Scope = { kind: "team", name: "t1" };
+const io = (flushMs: number): BatchIo => ({ env: {} as BatchIo["env"], flushMs });
+
+const call = (
+  over: Partial<{
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    error: boolean;
+    model: string;
+  }> = {},
+) => ({
+  provider: "p",
+  model: over.model ?? "m",
+  inputTokens: over.inputTokens ?? 10,
+  outputTokens: over.outputTokens ?? 5,
+  costUsd: over.costUsd ?? 0.5,
+  error: over.error ?? false,
+});
+
+function recorder() {
+  const sent: { scope: string; batch: UsageBatch }[] = [];
+  const send: SendBatch = async (_env, scope, batch) => {
+    sent.push({ scope: `${scope.kind}:${scope.name}`, batch });
+  };
+  return { sent, send };
+}
+
+describe("usage batches", () => {
+  it("sends many calls as one batch per scope, and each call's promise settles once its batch is sent", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send });
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) {
+      done.push(batches.add(key, call({ model: i % 2 ? "a" : "b" }), null, io(20)));
+      done.push(batches.add(team, call(), null, io(20)));
+    }
+    let settled = 0;
+    for (const d of done) void d.then(() => (settled += 1));
+    await Promise.resolve();
+    expect(sent).toHaveLength(0);
+    expect(settled).toBe(0);
+    await Promise.all(done);
+    expect(sent.map((s) => s.scope).sort()).toEqual(["key:k1", "team:t1"]);
+    const keyBatch = sent.find((s) => s.scope === "key:k1")?.batch;
+    expect(keyBatch?.rows.map((r) => [r.model, r.requests]).sort()).toEqual([
+      ["a", 5],
+      ["b", 5],
+    ]);
+    expect(keyBatch?.tokens).toBe(150);
+    expect(keyBatch?.costUsd).toBeCloseTo(5, 10);
+    // A later call opens a new batch with a new id.
+    await batches.add(key, call(), null, io(0));
+    expect(sent).toHaveLength(3);
+    expect(sent[2]?.batch.id).not.toBe(keyBatch?.id);
+  });
+
+  it("sends a batch as soon as it holds maxCalls calls, without waiting for the timer", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send, maxCalls: 3 });
+    const done = [1, 2, 3].map(() => batches.add(key, call(), null, io(60_000)));
+    await Promise.all(done);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.batch.rows[0]?.requests).toBe(3);
+  });
+
+  it("sends a call that frees a concurrency slot at once, with whatever the batch already held", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send });
+    const earlier = batches.add(key, call(), null, io(60_000));
+    await batches.add(key, call({ error: true }), "slot-1", io(60_000));
+    await earlier;
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.batch).toMatchObject({ releases: ["slot-1"], rows: [{ requests: 2, errors: 1 }] });
+  });
+
+  it("retries a failed flush with the same batch id, and settles the calls once it lands", async () => {
+    const ids: string[] = [];
+    let failures = 2;
+    const batches = new UsageBatches({
+      send: async (_env, _scope, batch) => {
+        ids.push(batch.id);
+        if (failures-- > 0) throw new Error("limiter unreachable");
+      },
+    });
+    await batches.add(key, call(), null, io(0));
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+  });
+
+  it("logs a batch whole when every try fails, and still settles its calls", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const batches = new UsageBatches({
+        send: async () => {
+          throw new Error("limiter unreachable");
+        },
+      });
+      await batches.add(key, call({ inputTokens: 123 }), null, io(0));
+      expect(errors).toHaveBeenCalledTimes(1);
+      const logged = JSON.parse(String(errors.mock.calls[0]?.[0])) as {
+        msg: string;
+        scope: string;
+        batch: UsageBatch;
+      };
+      expect(logged).toMatchObject({ msg: "usage flush failed", scope: "key:k1" });
+      expect(logged.batch.rows[0]).toMatchObject({ inputTokens: 123, requests: 1 });
+    } finally {
+      errors.mockRestore();
+    }
+  }, 10_000);
+
+  it("reads the flush interval from USAGE_FLUSH_MS, with a default", () => {
+    expect(flushMsOf({ USAGE_FLUSH_MS: "250" })).toBe(250);
+    expect(flushMsOf({})).toBe(1000);
+    expect(flushMsOf({ USAGE_FLUSH_MS: "soon" })).toBe(1000);
+    expect(flushMsOf({ USAGE_FLUSH_MS: "-5" })).toBe(1000);
+  });
+});
