@@ -2,6 +2,7 @@ import type { Limits } from "../config/schemas";
 import { limiterFor, type Scope } from "./client";
 import { LEASE_MS, MAX_GRANT } from "./grants";
 import type { AdmitResult, LeaseRequest, LeaseResult, RateInfo, ScopeConfig } from "./limiter";
+import { tpmCount, type WindowTokens } from "./windows";
 
 /**
  * The isolate's side of leases: per scope, the lease it admits from, so that in the steady state a call
@@ -56,7 +57,7 @@ type Slot = {
    * This isolate's charges (tokens and cost of finished calls) that may not have reached the limiter
    * yet: `until` is when their batch will have been sent, retries included.
    */
-  charges: { until: number; tokens: number; usd: number }[];
+  charges: (WindowTokens & { until: number; usd: number })[];
 };
 
 export type Ticket =
@@ -219,7 +220,7 @@ export class LeaseTable {
     for (const c of slot.charges) {
       // Sent before the lease was asked for: already in its totals.
       if (c.until < grant.sentAt) continue;
-      tokens += c.tokens;
+      tokens += tpmCount(c, grant.limits);
       usd += c.usd;
     }
     return { tokens, usd };
@@ -388,9 +389,9 @@ export class LeaseTable {
    * A finished call's tokens and cost, counted against this isolate's leases until the limiter surely
    * has them: `lagMs` is how long its batch may take to be sent.
    */
-  charge(scope: Scope, tokens: number, usd: number, lagMs: number): void {
-    if (tokens <= 0 && usd <= 0) return;
-    this.slot(scope).charges.push({ until: this.now() + lagMs, tokens, usd });
+  charge(scope: Scope, tokens: WindowTokens, usd: number, lagMs: number): void {
+    if (tokens.tokens <= 0 && tokens.cacheReadTokens <= 0 && usd <= 0) return;
+    this.slot(scope).charges.push({ ...tokens, until: this.now() + lagMs, usd });
   }
 
   /**

@@ -12,6 +12,7 @@ const io = (flushMs: number): BatchIo => ({ env: {} as BatchIo["env"], flushMs }
 const call = (
   over: Partial<{
     inputTokens: number;
+    cacheReadTokens: number;
     outputTokens: number;
     costUsd: number;
     error: boolean;
@@ -21,7 +22,10 @@ const call = (
   provider: "p",
   model: over.model ?? "m",
   inputTokens: over.inputTokens ?? 10,
+  cacheReadTokens: over.cacheReadTokens ?? 0,
+  cacheWriteTokens: 0,
   outputTokens: over.outputTokens ?? 5,
+  reasoningTokens: 0,
   costUsd: over.costUsd ?? 0.5,
   error: over.error ?? false,
 });
