@@ -7,6 +7,7 @@ import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
 import { limiterFor, limitsConfig } from "../../limits/client";
 import { leases } from "../../limits/leases";
+import { pricingWarnings } from "../../limits/pricing";
 
 /** Providers hold no secret values, only the names of Worker secrets, so they are returned whole. */
 export const adminProviders = new Hono<AppEnv>();
@@ -25,7 +26,8 @@ adminProviders.put("/:name", async (c) => {
   // The global cap lives in the provider's limiter, which applies a change to its next lease.
   await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(provider.limits));
   leases.forget({ kind: "provider", name });
-  return c.json({ name, ...provider });
+  const warnings = pricingWarnings(name, provider);
+  return c.json({ name, ...provider, ...(warnings.length > 0 && { warnings }) });
 });
 
 adminProviders.get("/:name", async (c) => {
