@@ -1,10 +1,10 @@
 import type { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
 import type { Usage } from "../formats/usage";
-import { batches, deliveryBoundMs, flushMsOf } from "./batches";
+import { batches, flushMsOf } from "./batches";
 import { keyConfigOf, keyScope, limiterFor, limitsConfig, type Scope } from "./client";
 import { leases, type Admitted, type Refusal, type Ticket } from "./leases";
-import type { ScopeConfig } from "./limiter";
+import type { CallUsage, ScopeConfig } from "./limiter";
 import { rateHeaders, refusalError } from "./refusals";
 import { costUsd } from "./windows";
 
@@ -186,22 +186,10 @@ export class Meter {
     ]);
   }
 
-  private add(
-    scope: Scope,
-    call: {
-      provider: string;
-      model: string;
-      inputTokens: number;
-      outputTokens: number;
-      costUsd: number;
-      error: boolean;
-    },
-    ticket: Admitted | null,
-  ): Promise<void> {
-    const flushMs = flushMsOf(this.env);
-    leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd, deliveryBoundMs(flushMs));
+  private add(scope: Scope, call: CallUsage, ticket: Admitted | null): Promise<void> {
+    const landed = leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd);
     const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
-    return batches.add(scope, call, release, { env: this.env, flushMs });
+    return batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) }).finally(landed);
   }
 
   private giveBack(admitted: Admitted[]): void {
