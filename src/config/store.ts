@@ -147,3 +147,30 @@ export const routes = {
     return out;
   },
 };
+
+/** Each name under a prefix with its value, or null where the stored value fails validation. */
+async function readAllLenient<S extends z.ZodType>(
+  env: Env,
+  prefix: string,
+  schema: S,
+): Promise<Map<string, z.infer<S> | null>> {
+  const out = new Map<string, z.infer<S> | null>();
+  for (const kvName of await listNames(env, prefix)) {
+    const parsed = schema.safeParse(await env.CONFIG.get(kvName, "json"));
+    out.set(kvName.slice(prefix.length), parsed.success ? parsed.data : null);
+  }
+  return out;
+}
+
+/**
+ * Providers, teams and routes by name, for checking references: one unreadable value (hand-edited KV)
+ * must not stop every other write, and its name still counts as taken.
+ */
+export async function configNames(env: Env) {
+  const [p, t, r] = await Promise.all([
+    readAllLenient(env, "provider:", Provider),
+    readAllLenient(env, "team:", Team),
+    readAllLenient(env, "route:", Route),
+  ]);
+  return { providers: p, teams: t, routes: r };
+}

@@ -1,0 +1,37 @@
+import { GatewayError } from "../../errors";
+import type { ConfigView, User } from "../../config/references";
+import { describeUsers } from "../../config/references";
+import { configNames } from "../../config/store";
+import type { Issue } from "../../errors";
+import { invalid } from "../../formats/validate";
+
+/** Providers, teams and routes as KV holds them now (fresh reads: admin writes are rare, typos are not). */
+export const loadView = (env: CloudflareBindings): Promise<ConfigView> => configNames(env);
+
+/** Whether the Worker has a secret (or var) of this name with a value. */
+export function secretChecker(env: CloudflareBindings): (name: string) => boolean {
+  return (name) => {
+    const value: unknown = (env as unknown as Record<string, unknown>)[name];
+    return typeof value === "string" && value !== "";
+  };
+}
+
+/** 400 listing every problem, if there are any. */
+export function refuse(issues: Issue[]): void {
+  if (issues.length) throw invalid(issues);
+}
+
+/** 409 naming everything that still uses what is being deleted. */
+export function refuseInUse(thing: string, users: readonly User[]): void {
+  if (!users.length) return;
+  throw new GatewayError(
+    "invalid_request",
+    409,
+    `${thing} is still used by ${describeUsers(users)}; change or delete those first.`,
+    { issues: users.map((u) => ({ path: u.path, message: `uses ${thing}` })) },
+  );
+}
+
+/** `warnings` goes into an answer only when there is something to say. */
+export const withWarnings = <T extends object>(body: T, warnings: string[]) =>
+  warnings.length ? { ...body, warnings } : body;
