@@ -170,7 +170,7 @@ export function teamWarnings(
   name: string,
   team: Team,
   view: ConfigView,
-  keys: readonly KeyRecord[],
+  keys: ReadonlyArray<Pick<KeyRecord, "team" | "providers">>,
   owner = `Team '${name}'`,
 ): string[] {
   const members = keys.filter((k) => k.team === name);

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { adminAuth } from "../../http/admin-auth";
+import { adminConfig } from "./config";
 import { adminKeys } from "./keys";
 import { adminProviders } from "./providers";
 import { adminRoutes } from "./routes";
@@ -14,3 +15,4 @@ admin.route("/keys", adminKeys);
 admin.route("/teams", adminTeams);
 admin.route("/routes", adminRoutes);
 admin.route("/usage", adminUsage);
+admin.route("/config", adminConfig);
