@@ -13,6 +13,7 @@ import { embeddings } from "./routes/embeddings";
 import { messages } from "./routes/messages";
 import { models } from "./routes/models";
 import { responses } from "./routes/responses";
+import { apiDocs } from "./routes/docs";
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -51,6 +52,7 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/health", (c) => c.json({ ok: true }));
+app.route("/", apiDocs);
 app.route("/admin", admin);
 app.route("/v1", api);
 app.route("/openai/v1", api);

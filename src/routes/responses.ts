@@ -27,7 +27,7 @@ import { messagesBodyFor } from "../routing/plans";
  */
 export const responses = new Hono<AppEnv>();
 
-const ResponsesEnvelope = z.looseObject({
+export const ResponsesEnvelope = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.unknown())]),
   stream: z.boolean().nullish(),

@@ -38,7 +38,7 @@ import {
 export const adminConfig = new Hono<AppEnv>();
 
 const Flag = z.enum(["true", "false"]).optional();
-const Query = z.strictObject({ dryRun: Flag, prune: Flag });
+export const ConfigQuery = z.strictObject({ dryRun: Flag, prune: Flag });
 
 async function snapshotOf(env: CloudflareBindings): Promise<Snapshot> {
   const [p, t, r, k] = await Promise.all([
@@ -150,7 +150,7 @@ function required<T>(value: T | undefined): T {
 }
 
 adminConfig.put("/", async (c) => {
-  const q = parseWith(Query, c.req.query(), "query");
+  const q = parseWith(ConfigQuery, c.req.query(), "query");
   const dryRun = q.dryRun === "true";
   const prune = q.prune === "true";
   const doc = await readJson(c, ConfigDocument);

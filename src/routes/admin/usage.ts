@@ -16,7 +16,7 @@ import { dayOf } from "../../limits/windows";
 export const adminUsage = new Hono<AppEnv>();
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day as YYYY-MM-DD");
-const Query = z
+export const UsageQuery = z
   .strictObject({
     key: z
       .string()
@@ -58,7 +58,7 @@ function mergeRows(rows: UsageRow[]): UsageRow[] {
 }
 
 adminUsage.get("/", async (c) => {
-  const q = parseWith(Query, c.req.query(), "query");
+  const q = parseWith(UsageQuery, c.req.query(), "query");
   const scope: Scope | null = q.key
     ? { kind: "key", name: q.key }
     : q.team
