@@ -6,6 +6,7 @@ import { ChatRequestEnvelope } from "./formats/openai/chat";
 import { CompletionsRequestEnvelope } from "./formats/openai/completions";
 import { EmbeddingsRequestEnvelope } from "./formats/openai/embeddings";
 import { ConfigQuery } from "./routes/admin/config";
+import { ProviderTestRequest } from "./routes/admin/provider-test";
 import { UsageQuery } from "./routes/admin/usage";
 import { ResponsesEnvelope } from "./routes/responses";
 
@@ -48,6 +49,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   KeyPatch,
   KeyRecord,
   ConfigDocument,
+  ProviderTestRequest,
   Error: ErrorBody,
   ChatCompletionsRequest: ChatRequestEnvelope,
   MessagesRequest: MessagesRequestEnvelope,
@@ -149,6 +151,15 @@ const ADMIN: Record<string, Record<string, Operation>> = {
       summary: "Delete a provider",
       description: "409 naming the routes and keys that still use it.",
       tags: ["Providers"],
+    },
+  },
+  "/admin/providers/{name}/test": {
+    post: {
+      summary: "Test a provider",
+      description:
+        "One small call to `model` (a short chat or messages request), or without a model the models the provider lists; answers what came back. Not metered.",
+      tags: ["Providers"],
+      body: ref("ProviderTestRequest"),
     },
   },
   "/admin/keys": {
