@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigDocument } from "./config/document";
-import { KeyCreate, KeyPatch, KeyRecord, Name, Provider, Route, Team } from "./config/schemas";
+import { KeyCreate, KeyPatch, KeyRecord, Name, ProviderInput, Route, Team } from "./config/schemas";
 import { CountTokensEnvelope, MessagesRequestEnvelope } from "./formats/anthropic/messages";
 import { ChatRequestEnvelope } from "./formats/openai/chat";
 import { CompletionsRequestEnvelope } from "./formats/openai/completions";
@@ -42,7 +42,7 @@ const ErrorBody = z.object({
 const Warnings = z.object({ warnings: z.array(z.string()).optional() });
 
 const COMPONENTS: Record<string, z.ZodType> = {
-  Provider,
+  Provider: ProviderInput,
   Team,
   Route,
   KeyCreate,
@@ -132,20 +132,20 @@ const ADMIN: Record<string, Record<string, Operation>> = {
     get: {
       summary: "List providers",
       tags: ["Providers"],
-      ok: { description: "All providers", schema: list(named(Provider)) },
+      ok: { description: "All providers", schema: list(named(ProviderInput)) },
     },
   },
   "/admin/providers/{name}": {
     get: {
       summary: "Read a provider",
       tags: ["Providers"],
-      ok: { description: "The provider", schema: named(Provider) },
+      ok: { description: "The provider", schema: named(ProviderInput) },
     },
     put: {
       summary: "Create or replace a provider",
       tags: ["Providers"],
       body: ref("Provider"),
-      ok: { description: "The provider, with `warnings` if any", schema: named(Provider) },
+      ok: { description: "The provider, with `warnings` if any", schema: named(ProviderInput) },
     },
     delete: {
       summary: "Delete a provider",

@@ -98,4 +98,7 @@ function App() {
   />`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+// The boot message is static HTML; Preact renders beside existing children, so clear them first.
+root.textContent = "";
+render(html`<${App} />`, root);

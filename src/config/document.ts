@@ -3,13 +3,12 @@ import type { Issue } from "../errors";
 import {
   keyReferenceIssues,
   keyWarnings,
-  providerIssues,
   providerWarnings,
   routeReferenceIssues,
   teamWarnings,
   type ConfigView,
 } from "./references";
-import { KeyCreate, Name, Provider, Route, Team, type KeyRecord } from "./schemas";
+import { KeyCreate, Name, ProviderInput, Route, Team, type KeyRecord, type Provider } from "./schemas";
 
 /**
  * The whole configuration as one document (`GET/PUT /admin/config`): providers, teams and routes keyed
@@ -23,7 +22,7 @@ export const KeySettings = KeyCreate.omit({ name: true }).extend({ disabled: z.b
 export type KeySettings = z.infer<typeof KeySettings>;
 
 export const ConfigDocument = z.strictObject({
-  providers: z.record(Name, Provider).optional(),
+  providers: z.record(Name, ProviderInput).optional(),
   teams: z.record(Name, Team).optional(),
   routes: z.record(Name, Route).optional(),
   keys: z.record(KeyCreate.shape.name, KeySettings).optional(),
@@ -184,9 +183,6 @@ export function documentIssues(snapshot: Snapshot, doc: ConfigDocument, prune: b
     const already = new Set(check(before).map((i) => i.path));
     issues.push(...now.filter((i) => !already.has(i.path)));
   };
-  for (const [name, provider] of Object.entries(doc.providers ?? {})) {
-    issues.push(...providerIssues(provider, `providers.${name}`));
-  }
   for (const [name, route] of after.routes) {
     if (route) judge(name in (doc.routes ?? {}), (v) => routeReferenceIssues(route, v, `routes.${name}`));
   }

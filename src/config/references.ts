@@ -63,24 +63,6 @@ export function routeReferenceIssues(route: Route, view: ConfigView, at = ""): I
   return issues;
 }
 
-/**
- * A baseUrl ending in /v1 would become `/v1/v1/chat/completions`: the gateway appends the API path, so
- * this is always a mistake worth a 400 rather than a 404 from the upstream at the first call.
- */
-export function providerIssues(provider: Provider, at = ""): Issue[] {
-  const issues: Issue[] = [];
-  const prefix = at ? `${at}.` : "";
-  if (/\/v1\/*$/.test(provider.baseUrl)) {
-    issues.push({
-      path: `${prefix}baseUrl`,
-      message:
-        "must not end in /v1: the gateway appends /v1/chat/completions, /v1/messages, … itself " +
-        "(e.g. https://<workspace>.ai-gateway.cloud.databricks.com/mlflow)",
-    });
-  }
-  return issues;
-}
-
 /** Where a provider, team or route is still named: paths in the config document's terms. */
 export type User = { path: string; what: string };
 

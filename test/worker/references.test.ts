@@ -72,7 +72,7 @@ describe("references on write", () => {
   it("lists every schema problem, not only the first", async () => {
     const r = await admin("PUT", `/providers/${uniqueName()}`, {
       format: "gemini",
-      baseUrl: "ftp://x",
+      baseUrl: "https://ws.example.com/v1",
       auth: { type: "bearer" },
       timeoutMs: -1,
     });

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
-import { Name, Provider } from "../../config/schemas";
+import { Name, ProviderInput } from "../../config/schemas";
 import { keys, providers } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
-import { providerIssues, providerUsers, providerWarnings } from "../../config/references";
-import { loadView, refuse, refuseInUse, secretChecker, withWarnings } from "./checks";
+import { providerUsers, providerWarnings } from "../../config/references";
+import { loadView, refuseInUse, secretChecker, withWarnings } from "./checks";
 import { deleteProvider, saveProvider } from "./writes";
 
 /** Providers hold no secret values, only the names of Worker secrets, so they are returned whole. */
@@ -21,8 +21,7 @@ adminProviders.get("/", async (c) => {
 
 adminProviders.put("/:name", async (c) => {
   const name = providerName(c.req.param("name"));
-  const provider = await readJson(c, Provider);
-  refuse(providerIssues(provider));
+  const provider = await readJson(c, ProviderInput);
   await saveProvider(c.env, name, provider);
   return c.json(withWarnings({ name, ...provider }, providerWarnings(name, provider, secretChecker(c.env))));
 });
