@@ -5,6 +5,11 @@ import { ChartView, ErrorBox, Field, PALETTE, Table, html, useLoad } from "../co
 const COLUMNS = ["day", "provider", "model", "requests", "inputTokens", "outputTokens", "costUsd", "errors"];
 const METRICS = { requests: "Calls", tokens: "Tokens", costUsd: "Cost (USD)" };
 
+function summary(t) {
+  const calls = `${fmt.int(t.requests)} ${t.requests === 1 ? "call" : "calls"}`;
+  return `${calls} · ${fmt.int(t.inputTokens + t.outputTokens)} tokens · ${fmt.usd(t.costUsd)} · ${fmt.int(t.errors)} errors`;
+}
+
 const valueOf = (r, metric) => (metric === "tokens" ? r.inputTokens + r.outputTokens : r[metric]);
 
 /** Days from `from` to `to`, inclusive. */
@@ -121,11 +126,7 @@ export function Usage() {
                 </section>
                 <section class="card">
                   <div class="toolbar">
-                    <h2>
-                      ${fmt.int(usage.data.total.requests)} calls ·
-                      ${fmt.int(usage.data.total.inputTokens + usage.data.total.outputTokens)} tokens ·
-                      ${fmt.usd(usage.data.total.costUsd)} · ${fmt.int(usage.data.total.errors)} errors
-                    </h2>
+                    <h2>${summary(usage.data.total)}</h2>
                     <button
                       type="button"
                       data-testid="usage-csv"
