@@ -66,6 +66,21 @@ afterAll(async () => {
 });
 
 describe("console", () => {
+  it("is served at /ui/ as static files, leaving every other path to the Worker", async () => {
+    const bare = await fetch(`${stack.gateway.url}/ui`, { redirect: "manual" });
+    expect(bare.status).toBeGreaterThanOrEqual(300);
+    expect(bare.status).toBeLessThan(400);
+    expect(bare.headers.get("location")).toMatch(/\/ui\/$/);
+    const index = await fetch(`${stack.gateway.url}/ui/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('<div id="app">');
+    // A path that names no file reaches the Worker: its JSON 404, not an HTML fallback.
+    const missing = await fetch(`${stack.gateway.url}/ui/no-such-page`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toContain("application/json");
+    expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
+  });
+
   it("signs in with the admin token, kept for the tab only and never in the URL", async () => {
     await page.goto(`${stack.gateway.url}/ui/`);
     await page.getByLabel("Admin token").fill("wrong-token");
@@ -152,7 +167,7 @@ describe("console", () => {
     expect(await page.content()).not.toContain(key);
   });
 
-  it("sees a call made through the gateway on Overview and Calls", async () => {
+  it("sees a call made through the gateway on Overview and Usage, with a CSV download", async () => {
     const client = new OpenAI({ baseURL: `${stack.gateway.url}/v1`, apiKey: key, maxRetries: 0 });
     const answer = await client.chat.completions.create({
       model: `${PROVIDER}/databricks-claude-sonnet-4`,
