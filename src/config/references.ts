@@ -153,11 +153,10 @@ export function teamWarnings(
   team: Team,
   view: ConfigView,
   keys: ReadonlyArray<Pick<KeyRecord, "team" | "providers">>,
-  owner = `Team '${name}'`,
 ): string[] {
   const members = keys.filter((k) => k.team === name);
   const names = members.length ? new Set(members.flatMap((k) => reachable(k, view))) : view.providers.keys();
-  return budgetWarning(owner, team.limits, unpriced(names, view));
+  return budgetWarning(`Team '${name}'`, team.limits, unpriced(names, view));
 }
 
 /** The Worker secrets a provider's auth names. */

@@ -166,7 +166,7 @@ async function readAllLenient<S extends z.ZodType>(
  * Providers, teams and routes by name, for checking references: one unreadable value (hand-edited KV)
  * must not stop every other write, and its name still counts as taken.
  */
-export async function configNames(env: Env) {
+export async function configForChecks(env: Env) {
   const [p, t, r] = await Promise.all([
     readAllLenient(env, "provider:", Provider),
     readAllLenient(env, "team:", Team),

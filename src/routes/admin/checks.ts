@@ -1,12 +1,12 @@
 import { GatewayError } from "../../errors";
 import type { ConfigView, User } from "../../config/references";
 import { describeUsers } from "../../config/references";
-import { configNames } from "../../config/store";
+import { configForChecks } from "../../config/store";
 import type { Issue } from "../../errors";
 import { invalid } from "../../formats/validate";
 
 /** Providers, teams and routes as KV holds them now (fresh reads: admin writes are rare, typos are not). */
-export const loadView = (env: CloudflareBindings): Promise<ConfigView> => configNames(env);
+export const loadView = (env: CloudflareBindings): Promise<ConfigView> => configForChecks(env);
 
 /** Whether the Worker has a secret (or var) of this name with a value. */
 export function secretChecker(env: CloudflareBindings): (name: string) => boolean {
