@@ -21,7 +21,7 @@ export type ConfigView = {
 export type KeyRefs = Pick<KeyRecord, "team" | "providers" | "models" | "limits">;
 
 /** `<provider>/<model>` names a provider; a bare name is a route (see ModelPattern). */
-function modelTarget(pattern: string): { kind: "provider" | "route"; name: string } {
+export function modelTarget(pattern: string): { kind: "provider" | "route"; name: string } {
   const slash = pattern.indexOf("/");
   return slash < 0 ? { kind: "route", name: pattern } : { kind: "provider", name: pattern.slice(0, slash) };
 }

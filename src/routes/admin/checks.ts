@@ -1,12 +1,29 @@
 import { GatewayError } from "../../errors";
-import type { ConfigView, User } from "../../config/references";
-import { describeUsers } from "../../config/references";
+import type { ConfigView, KeyRefs, User } from "../../config/references";
+import { describeUsers, modelTarget } from "../../config/references";
 import { configForChecks } from "../../config/store";
 import type { Issue } from "../../errors";
 import { invalid } from "../../formats/validate";
 
 /** Providers, teams and routes as KV holds them now (fresh reads: admin writes are rare, typos are not). */
 export const loadView = (env: CloudflareBindings): Promise<ConfigView> => configForChecks(env);
+
+/**
+ * Just what a key's checks need: the team, providers and routes it names, and every provider only when
+ * a budget could be spent through any of them (no allowlist), so creating a key costs a few reads.
+ */
+export function loadViewForKey(env: CloudflareBindings, key: KeyRefs): Promise<ConfigView> {
+  const targets = (key.models ?? []).map(modelTarget);
+  const named = (kind: "provider" | "route") => targets.filter((t) => t.kind === kind).map((t) => t.name);
+  return configForChecks(env, {
+    providers:
+      key.limits?.budget && key.providers === undefined
+        ? "all"
+        : [...(key.providers ?? []), ...named("provider")],
+    teams: key.team === undefined ? [] : [key.team],
+    routes: named("route"),
+  });
+}
 
 /** Whether the Worker has a secret (or var) of this name with a value. */
 export function secretChecker(env: CloudflareBindings): (name: string) => boolean {

@@ -6,7 +6,7 @@ import { keys } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { keyScope, limiterFor } from "../../limits/client";
 import { keyReferenceIssues, keyWarnings, type KeyRefs } from "../../config/references";
-import { loadView, refuse, withWarnings } from "./checks";
+import { loadViewForKey, refuse, withWarnings } from "./checks";
 import { createKey, deleteKey, updateKey } from "./writes";
 
 /**
@@ -48,7 +48,7 @@ const needsConfig = (k: KeyRefs) =>
 adminKeys.post("/", async (c) => {
   const input = await readJson(c, KeyCreate);
   // A key naming nothing and spending no budget has nothing to check: no configuration read.
-  const config = needsConfig(input) ? await loadView(c.env) : null;
+  const config = needsConfig(input) ? await loadViewForKey(c.env, input) : null;
   if (config) refuse(keyReferenceIssues(input, config));
   const { record, key } = await createKey(c.env, input);
   return c.json(withWarnings({ ...record, key }, config ? keyWarnings(record, config) : []), 201);
@@ -82,7 +82,8 @@ adminKeys.patch("/:id", async (c) => {
     ...(patch.providers != null && { providers: patch.providers }),
     ...(patch.models != null && { models: patch.models }),
   };
-  const config = needsConfig({ ...named, limits: next.limits }) ? await loadView(c.env) : null;
+  const checked: KeyRefs = { ...named, providers: next.providers, limits: next.limits };
+  const config = needsConfig(checked) ? await loadViewForKey(c.env, checked) : null;
   if (config) refuse(keyReferenceIssues(named, config));
   await updateKey(c.env, hash, next);
   return c.json(withWarnings(await view(c.env, next), config ? keyWarnings(next, config) : []));
