@@ -1,6 +1,7 @@
 import { GatewayError } from "../../errors";
 import type { ConfigView, KeyRefs, User } from "../../config/references";
 import { describeUsers, modelTarget } from "../../config/references";
+import type { Route } from "../../config/schemas";
 import { configForChecks } from "../../config/store";
 import type { Issue } from "../../errors";
 import { invalid } from "../../formats/validate";
@@ -24,6 +25,14 @@ export function loadViewForKey(env: CloudflareBindings, key: KeyRefs): Promise<C
     routes: named("route"),
   });
 }
+
+/** Just the providers a route names. */
+export const loadViewForRoute = (env: CloudflareBindings, route: Route): Promise<ConfigView> =>
+  configForChecks(env, {
+    providers: [...route.destinations, ...(route.fallbacks ?? [])].map((t) => t.provider),
+    teams: [],
+    routes: [],
+  });
 
 /** Whether the Worker has a secret (or var) of this name with a value. */
 export function secretChecker(env: CloudflareBindings): (name: string) => boolean {

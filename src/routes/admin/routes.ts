@@ -6,7 +6,7 @@ import { keys, routes } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
 import { routeReferenceIssues, routeUsers } from "../../config/references";
-import { loadView, refuse, refuseInUse } from "./checks";
+import { loadViewForRoute, refuse, refuseInUse } from "./checks";
 import { deleteRoute, saveRoute } from "./writes";
 
 /** Routes: model aliases with a weighted split, retries and ordered fallbacks (src/routing/). */
@@ -22,7 +22,7 @@ adminRoutes.get("/", async (c) => {
 adminRoutes.put("/:name", async (c) => {
   const name = routeName(c.req.param("name"));
   const route = await readJson(c, Route);
-  refuse(routeReferenceIssues(route, await loadView(c.env)));
+  refuse(routeReferenceIssues(route, await loadViewForRoute(c.env, route)));
   await saveRoute(c.env, name, route);
   return c.json({ name, ...route });
 });
