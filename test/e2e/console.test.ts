@@ -225,7 +225,10 @@ describe("console", () => {
   it("disables the key, and the gateway refuses it at once", async () => {
     await open("keys", "Keys");
     await page.getByTestId(`toggle-${KEY_NAME}`).click();
-    await page.getByTestId("keys-table").locator("tr", { hasText: KEY_NAME }).getByText("disabled").waitFor();
+    // Exact text: the row's buttons read "EditDisableDelete", which a substring match would take for it.
+    const row = page.getByTestId("keys-table").locator("tr", { hasText: KEY_NAME });
+    await row.getByText("disabled", { exact: true }).waitFor();
+    await row.getByRole("button", { name: "Enable" }).waitFor();
     await shot("09-key-disabled");
     const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
       method: "POST",
