@@ -10,6 +10,10 @@ type Stack = Awaited<ReturnType<typeof startStack>>;
 let stack: Stack;
 let dir: string;
 const CLI = join(REPO_ROOT, "bin", "bricklane.mjs");
+/** The gateway keeps a caller's x-request-id, so the test knows its call's id before it is made. */
+const CALL_ID = "cli-test-call-1";
+/** Resolves when the call log's consumer has stored the call made through the gateway. */
+let logged: Promise<string> | undefined;
 
 function cli(args: string[], env: Record<string, string | undefined> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -83,15 +87,21 @@ describe("bricklane CLI", () => {
     expect(applied.stdout).toContain("did create team 'ml'");
     const key = /key: (bl-[A-Za-z0-9_-]{43})/.exec(applied.stdout)?.[1] ?? "";
     expect(key).not.toBe("");
+    logged = stack.gateway.nextLine((line) => line.includes("call log: stored") && line.includes(CALL_ID));
     const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        "x-request-id": CALL_ID,
+      },
       body: JSON.stringify({
         model: "databricks/databricks-claude-sonnet-4",
         messages: [{ role: "user", content: "hi" }],
       }),
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe(CALL_ID);
     await res.text();
 
     const again = await cli(["apply", file]);
@@ -139,6 +149,10 @@ describe("bricklane CLI", () => {
   });
 
   it("prints usage totals and, where the gateway has a call log, recent calls", async () => {
+    const log = await stack.admin("GET", "/admin/calls");
+    // The call log is written by its Queue consumer after the response, in a batch (at most 5 s later):
+    // wait for that batch. Usage is sent to the limiters within USAGE_FLUSH_MS (1 s), so by then it is in.
+    if (log.status !== 404) await logged;
     const usage = await cli(["usage"]);
     expect(usage.code).toBe(0);
     expect(usage.stdout).toContain("whole gateway");
@@ -147,7 +161,6 @@ describe("bricklane CLI", () => {
     expect((JSON.parse(json.stdout) as { total: { requests: number } }).total.requests).toBe(1);
 
     const calls = await cli(["calls", "--limit", "5"]);
-    const log = await stack.admin("GET", "/admin/calls");
     if (log.status === 404) {
       // No call log on this gateway yet: the CLI says so plainly and fails.
       expect(calls.code).toBe(1);

@@ -24,6 +24,9 @@ const suffix = Date.now().toString(36);
 const PROVIDER = `dbx-${suffix}`;
 const TEAM = `ml-${suffix}`;
 const KEY_NAME = `laptop-${suffix}`;
+const CALL_ID = `console-test-call-${suffix}`;
+/** Resolves when the call log's consumer has stored the call made through the gateway. */
+let logged: Promise<string> | undefined;
 
 const CHROMIUM_FLAGS = [
   "--no-sandbox",
@@ -169,10 +172,15 @@ describe("console", () => {
 
   it("sees a call made through the gateway on Overview and Usage, with a CSV download", async () => {
     const client = new OpenAI({ baseURL: `${stack.gateway.url}/v1`, apiKey: key, maxRetries: 0 });
-    const answer = await client.chat.completions.create({
-      model: `${PROVIDER}/databricks-claude-sonnet-4`,
-      messages: [{ role: "user", content: "hello from the console test" }],
-    });
+    // The gateway keeps a caller's x-request-id, so the wait on the call log can be set up before the call.
+    logged = stack.gateway.nextLine((line) => line.includes("call log: stored") && line.includes(CALL_ID));
+    const answer = await client.chat.completions.create(
+      {
+        model: `${PROVIDER}/databricks-claude-sonnet-4`,
+        messages: [{ role: "user", content: "hello from the console test" }],
+      },
+      { headers: { "x-request-id": CALL_ID } },
+    );
     expect(answer.choices[0]?.message.content).toBeTruthy();
 
     // Usage is recorded after the response (the Worker's waitUntil, in another process): nothing here
@@ -207,6 +215,8 @@ describe("console", () => {
   });
 
   it("sees the call on Calls", async () => {
+    // The call log's Queue consumer stores calls in batches after the response: wait for this call's.
+    await logged;
     await open("calls", "Calls");
     const row = page.getByTestId("calls-table").locator("tr", { hasText: KEY_NAME });
     await row.first().waitFor();
