@@ -21,6 +21,8 @@ async function setupCall(providerOverrides: Json = {}, keyExtra: Json = {}) {
   const provider = uniqueName();
   await putProvider(provider, { pricing: { m: PRICE }, ...providerOverrides });
   const team = uniqueName("t");
+  // A key's team must exist when the key is written.
+  expect((await admin("PUT", `/teams/${team}`, {})).status).toBeLessThan(300);
   const { id, key } = await createKey({ name: "call-log test", team, ...keyExtra });
   return { provider, team, id, key, model: `${provider}/m` };
 }
