@@ -2,7 +2,17 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules", ".wrangler", ".bench", "worker-configuration.d.ts", "coverage"] },
+  {
+    ignores: [
+      "node_modules",
+      ".wrangler",
+      ".bench",
+      "worker-configuration.d.ts",
+      "coverage",
+      "console/ui/vendor",
+      ".screenshots",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -89,10 +89,11 @@ async function cpuPerRequest(/** @type {Stage} */ stage, /** @type {Uint8Array[]
 }
 
 /**
- * @param {string[]} variants in the order they build on each other
+ * @param {{ name: string, base: string | null }[]} list the variants, each with the one it adds to
  * @param {{ rounds: number, requests: number }} options
  */
-export async function runStageMicro(variants, { rounds, requests }) {
+export async function runStageMicro(list, { rounds, requests }) {
+  const variants = list.map((v) => v.name);
   const [stages, chunks] = await Promise.all([loadStages(), recordAnswer()]);
   const inBytes = chunks.reduce((a, c) => a + c.byteLength, 0);
   /** @type {Map<string, number[]>} */
@@ -116,11 +117,11 @@ export async function runStageMicro(variants, { rounds, requests }) {
     return { variant: v, cpuUs: percentile(xs, 50), samples: xs, outBytes: outBytes.get(v) ?? 0 };
   });
   const lines = rows.map((row, i) => {
-    const prev = row.variant === "guarded" ? rows[0] : rows[i - 1];
+    const prev = rows.find((r) => r.variant === list[i]?.base);
     return [
       row.variant,
       fmt(row.cpuUs),
-      i === 0 || !prev ? "-" : `${fmt(row.cpuUs - prev.cpuUs)} (vs ${prev.variant})`,
+      !prev ? "-" : `${fmt(row.cpuUs - prev.cpuUs)} (vs ${prev.variant})`,
       String(row.outBytes),
     ];
   });

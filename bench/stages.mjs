@@ -1,11 +1,12 @@
 // @ts-check
 /**
- * `npm run bench -- --stages`: what each stage of today's passthrough SSE relay costs. The floor Worker
- * serves one variant per stage (bench/floor/stages.ts), each adding one stage of the gateway's own stream
- * code to the one before: the guarded body, the tap's decoding and frame splitting, the observer reading
- * every frame, and frames re-encoded so the usage chunk can be dropped. Every variant gets the same
- * streamed request (20 content chunks, usage asked for) under the same load, in several interleaved rounds;
- * the median req/s of each is compared with the floor's and with the variant before it.
+ * `npm run bench -- --stages`: what the passthrough SSE relay costs, piece by piece. The floor Worker
+ * serves one variant per path (bench/floor/stages.ts): the floor, one decoding TransformStream (the
+ * cheapest reading stage), one bare pull stream over the upstream body, and the gateway's passthrough
+ * stage with more of its work switched on in each (frames found and decoded, frames read by the observer,
+ * frames held so the usage chunk can be dropped). Every variant gets the same streamed request (20
+ * content chunks, usage asked for) under the same load, in several interleaved rounds; the median req/s
+ * of each is compared with the floor's and with the variant it builds on.
  */
 import { percentile } from "./first-byte.mjs";
 import { load, warmUp } from "./load.mjs";
@@ -15,15 +16,20 @@ import { SETTINGS } from "./settings.mjs";
 import { runStageMicro } from "./stage-micro.mjs";
 import { floorTarget, startFloor } from "./targets.mjs";
 
-/** In the order they build on each other; the names are the floor's paths. */
-const VARIANTS = [
-  "floor",
-  "decode",
-  "guarded",
-  "guarded+frames",
-  "guarded+frames+read",
-  "guarded+frames+read+reencode",
+/**
+ * The floor's paths, each with the variant it adds to (its cost is the difference). `decode` and `pull`
+ * are both one stage on top of the floor; the passthrough's own stream is a pull stream.
+ * @type {{ name: string, base: string | null }[]}
+ */
+export const VARIANTS = [
+  { name: "floor", base: null },
+  { name: "decode", base: "floor" },
+  { name: "pull", base: "floor" },
+  { name: "passthrough:frames", base: "pull" },
+  { name: "passthrough:read", base: "passthrough:frames" },
+  { name: "passthrough:read+drop", base: "passthrough:read" },
 ];
+const NAMES = VARIANTS.map((v) => v.name);
 
 /** @param {number[]} xs */
 const median = (xs) =>
@@ -38,15 +44,15 @@ const median = (xs) =>
 async function runWorkerdStages(stopping) {
   const { rounds, seconds } = { rounds: SETTINGS.stageRounds, seconds: SETTINGS.stageSeconds };
   console.log(
-    `Stage costs: ${VARIANTS.length} floor variants x ${rounds} rounds x ${seconds} s, ` +
+    `Stage costs: ${NAMES.length} floor variants x ${rounds} rounds x ${seconds} s, ` +
       `${SETTINGS.connections} connections, ${STAGE_SCENARIO.description}.`,
   );
   const base = await startFloor();
   try {
-    const targets = VARIANTS.map((v) => ({ variant: v, target: floorTarget(base.floorUrl, v) }));
+    const targets = NAMES.map((v) => ({ variant: v, target: floorTarget(base.floorUrl, v) }));
     for (const { target } of targets) await warmUp(requestFor(STAGE_SCENARIO, target));
     /** @type {Map<string, import("./load.mjs").LoadResult[]>} */
-    const results = new Map(VARIANTS.map((v) => [v, []]));
+    const results = new Map(NAMES.map((v) => [v, []]));
     for (let round = 1; round <= rounds; round++) {
       for (const { variant, target } of targets) {
         if (stopping()) return null;
@@ -56,7 +62,7 @@ async function runWorkerdStages(stopping) {
         console.log(` ${result.rps.toFixed(0)} req/s`);
       }
     }
-    const rows = VARIANTS.map((variant) => {
+    const rows = NAMES.map((variant) => {
       const rs = results.get(variant) ?? [];
       return {
         scenario: STAGE_SCENARIO.name,
@@ -76,15 +82,14 @@ async function runWorkerdStages(stopping) {
     });
     const floor = rows[0];
     const lines = rows.map((row, i) => {
-      const before = i > 0 ? rows[i - 1] : undefined;
-      // The stage that "decode" adds is not part of the relay: compare "guarded" with the floor itself.
-      const prev = row.target === "guarded" ? floor : before;
+      const baseName = VARIANTS[i]?.base;
+      const prev = rows.find((r) => r.target === baseName);
       const added = prev && row.rps > 0 && prev.rps > 0 ? 1000 / row.rps - 1000 / prev.rps : null;
       return [
         row.target,
         fmt(row.rps, 0),
         floor ? fmt(row.rps / floor.rps, 2) : "-",
-        i === 0 || !prev ? "-" : `${fmt(added, 3)} (vs ${prev.target})`,
+        !prev ? "-" : `${fmt(added, 3)} (vs ${prev.target})`,
         fmt(row.p50),
         fmt(row.p99),
         row.rounds.map((r) => r.toFixed(0)).join(" / "),
@@ -96,7 +101,7 @@ async function runWorkerdStages(stopping) {
       lines,
     );
     const note =
-      "workerd: ms/request added: 1000/rps of the variant minus that of the one it builds on; with every connection " +
+      "workerd: ms/request added: 1000/rps of the variant minus that of the one it adds to; with every connection " +
       "busy, 1/rps is the time one request holds the busiest resource (workerd's thread), so this is the " +
       "stage's cost per request (24 SSE frames). Medians of the rounds.";
     return { rows, table: `${table}\n${note}` };

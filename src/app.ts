@@ -14,16 +14,11 @@ import { messages } from "./routes/messages";
 import { models } from "./routes/models";
 import { responses } from "./routes/responses";
 import { responsesSocket } from "./routes/responses-socket";
+import { apiDocs } from "./routes/docs";
+import { BASE_URLS } from "./routes/base-urls";
 
 /** Coding agents send long histories and images; Anthropic itself accepts request bodies up to 32 MB. */
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
-
-/**
- * Base URLs clients are given. Claude Code first sends a bodiless GET or HEAD to its base URL before any
- * API call; answering it plainly (no key needed, nothing about the configuration in it) keeps that check
- * from failing.
- */
-const BASE_URLS = ["/", "/v1", "/openai/v1", "/anthropic", "/anthropic/v1"];
 
 /** Anthropic clients get Anthropic-shaped errors from the first middleware on, auth failures included. */
 function wireFormatOf(path: string, headers: Headers): WireFormat {
@@ -66,6 +61,7 @@ app.use("*", async (c, next) => {
 
 app.get("/health", (c) => c.json({ ok: true }));
 for (const path of BASE_URLS) app.on(["GET", "HEAD"], path, (c) => c.json({ ok: true, name: "bricklane" }));
+app.route("/", apiDocs);
 app.route("/admin", admin);
 app.route("/v1", api);
 app.route("/openai/v1", api);

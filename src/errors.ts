@@ -16,6 +16,9 @@ export type ErrorCode =
   | "config"
   | "internal";
 
+/** One problem with a request: where (`limits.rpm`, `routes.claude.destinations[0].provider`) and what. */
+export type Issue = { path: string; message: string };
+
 /** Kinds of upstream failure, as a route's `retryOn` names them. */
 export type RetryClass = "429" | "5xx" | "timeout" | "connection" | "auth";
 
@@ -32,6 +35,8 @@ export class GatewayError extends Error {
   readonly retryClass: RetryClass | undefined;
   /** How long the upstream (or a provider cap) asked us to wait, if it said. */
   readonly retryAfterMs: number | undefined;
+  /** Every problem found, when there may be several (validation, references); rendered as `error.issues`. */
+  readonly issues: Issue[] | undefined;
 
   constructor(
     code: ErrorCode,
@@ -43,6 +48,7 @@ export class GatewayError extends Error {
       headers?: Record<string, string>;
       retryClass?: RetryClass;
       retryAfterMs?: number;
+      issues?: Issue[];
     } = {},
   ) {
     super(message);
@@ -54,6 +60,7 @@ export class GatewayError extends Error {
     this.headers = opts.headers ?? {};
     this.retryClass = opts.retryClass;
     this.retryAfterMs = opts.retryAfterMs;
+    this.issues = opts.issues;
   }
 }
 

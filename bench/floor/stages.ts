@@ -1,7 +1,6 @@
 import type { FrameObserver } from "../../src/formats/passthrough";
-import { passthroughStream } from "../../src/formats/passthrough";
+import { passthroughBody } from "../../src/formats/passthrough";
 import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
-import { guardedBody } from "../../src/upstream/guarded-body";
 import { Redactor } from "../../src/upstream/redactor";
 
 /** Stands in for the provider secret the gateway redacts (its value does not matter to the cost). */
@@ -9,9 +8,10 @@ const BENCH_SECRET = "dapi-local-emulator-pat";
 
 /**
  * What the floor does with an upstream body, by variant (the first path segment). `floor` returns it as
- * it came; `decode` adds one TransformStream that decodes every chunk and passes it on (the cheapest JS
- * stage there is); the `guarded…` variants rebuild today's passthrough SSE relay one stage at a time, with
- * the gateway's own stream code.
+ * it came; `decode` adds one TransformStream that decodes every chunk and passes it on (the cheapest
+ * reading stage there is); `pull` is one stream that reads the upstream body itself and enqueues each
+ * chunk (the cost of a JS stage alone); the `passthrough…` variants are the gateway's passthrough SSE
+ * relay (src/formats/passthrough.ts), with more of its work switched on in each.
  */
 type Stage = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 
@@ -25,7 +25,19 @@ function decodingPassThrough(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
-/** Splits frames and reads none of them: the cost of decoding and framing alone. */
+function pulled(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/** Reads no frame: the cost of finding and decoding the frames alone. */
 const framesOnly = (): FrameObserver => ({
   observe: () => true,
   finished: () => true,
@@ -35,32 +47,26 @@ const framesOnly = (): FrameObserver => ({
   mayDrop: false,
 });
 
-/** Today's tap (src/formats/passthrough.ts) after the guarded body, with the given observer. */
-function relay(observer: FrameObserver): Stage {
-  return (body) => {
-    let failed = false;
-    const source = guardedBody(body, { onUpstreamError: () => (failed = true) });
-    const tap = passthroughStream({
+/** The gateway's passthrough stage over the upstream body, with the given observer. */
+function relay(observer: () => FrameObserver): Stage {
+  return (body) =>
+    passthroughBody(body, {
       format: "openai",
-      observer,
-      upstreamFailed: () => failed,
-      onEnd: () => {},
+      observer: observer(),
       // The gateway redacts its provider's secret in the same stage: measure it doing so.
       redaction: Redactor.for(BENCH_SECRET).stream(),
+      onEnd: () => {},
     });
-    return source.pipeThrough(tap.stream);
-  };
 }
 
 export const STAGES: Record<string, Stage> = {
   floor: (body) => body,
   decode: (body) => body.pipeThrough(decodingPassThrough()),
-  // The upstream body behind the reader that turns a read failure into an end.
-  guarded: (body) => guardedBody(body),
-  // + the tap: decode, split into frames, forward the upstream's bytes as they came.
-  "guarded+frames": relay(framesOnly()),
-  // + each frame's data parsed as JSON for usage and the end (a client that asked for usage itself).
-  "guarded+frames+read": relay(openAiObserver({ dropUsageChunk: false })),
-  // + frames re-encoded one by one, so the usage chunk the gateway asked for can be dropped (the default).
-  "guarded+frames+read+reencode": relay(openAiObserver({ dropUsageChunk: true })),
+  pull: pulled,
+  // The passthrough stage: the secret looked for, frames found and each decoded, none read.
+  "passthrough:frames": relay(framesOnly),
+  // + each frame read by the OpenAI observer for usage and the end (a client that asked for usage itself).
+  "passthrough:read": relay(() => openAiObserver({ dropUsageChunk: false })),
+  // + frames held until complete and the usage chunk the gateway asked for dropped (the default).
+  "passthrough:read+drop": relay(() => openAiObserver({ dropUsageChunk: true })),
 };

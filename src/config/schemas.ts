@@ -273,3 +273,16 @@ export const Route = z.strictObject({
     .optional(),
 });
 export type Route = z.infer<typeof Route>;
+
+/**
+ * A provider as written through the admin API: a baseUrl ending in /v1 would become `/v1/v1/chat/completions`
+ * (the gateway appends the API path), so it is refused on write. Reads use `Provider`, so a value stored
+ * before this rule still loads.
+ */
+export const ProviderInput = Provider.extend({
+  baseUrl: UpstreamUrl.refine((url) => !/\/v1\/*$/.test(url), {
+    message:
+      "must not end in /v1: the gateway appends /v1/chat/completions, /v1/messages, … itself " +
+      "(e.g. https://<workspace>.ai-gateway.cloud.databricks.com/mlflow)",
+  }),
+});

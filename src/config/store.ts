@@ -147,3 +147,49 @@ export const routes = {
     return out;
   },
 };
+
+/** Names to read: every one under the prefix, or just these (those with no value are left out). */
+export type Wanted = "all" | Iterable<string>;
+
+/** Each wanted name with its value, or null where the stored value fails validation. */
+async function readLenient<S extends z.ZodType>(
+  env: Env,
+  prefix: string,
+  schema: S,
+  wanted: Wanted,
+): Promise<Map<string, z.infer<S> | null>> {
+  const names =
+    wanted === "all"
+      ? (await listNames(env, prefix)).map((kvName) => kvName.slice(prefix.length))
+      : [...new Set(wanted)];
+  // Read side by side: one round trip for the lot, not one per value.
+  const values = await Promise.all(names.map((name) => env.CONFIG.get(`${prefix}${name}`, "json")));
+  const out = new Map<string, z.infer<S> | null>();
+  names.forEach((name, i) => {
+    if (values[i] === null) return;
+    const parsed = schema.safeParse(values[i]);
+    out.set(name, parsed.success ? parsed.data : null);
+  });
+  return out;
+}
+
+/**
+ * Providers, teams and routes by name, for checking references: every one, or only the names a write
+ * mentions. One unreadable value (hand-edited KV) must not stop every other write, and its name still
+ * counts as taken.
+ */
+export async function configForChecks(
+  env: Env,
+  wanted: { providers: Wanted; teams: Wanted; routes: Wanted } = {
+    providers: "all",
+    teams: "all",
+    routes: "all",
+  },
+) {
+  const [p, t, r] = await Promise.all([
+    readLenient(env, "provider:", Provider, wanted.providers),
+    readLenient(env, "team:", Team, wanted.teams),
+    readLenient(env, "route:", Route, wanted.routes),
+  ]);
+  return { providers: p, teams: t, routes: r };
+}

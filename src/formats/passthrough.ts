@@ -1,7 +1,7 @@
 import type { WireFormat } from "../env";
 import { errorFrame } from "../http/render-error";
 import type { StreamRedaction } from "../upstream/redactor";
-import { splitFrames } from "./sse";
+import { FrameTap } from "./frame-tap";
 import type { Usage } from "./usage";
 
 /** What a passthrough stream learned on the way, for accounting and logs. */
@@ -24,7 +24,7 @@ export interface FrameObserver {
   readonly sawErrorEvent: boolean;
   readonly usage: Usage | null;
   readonly outputChars: number;
-  /** True when some frame may be dropped: then frames are forwarded whole, not byte by byte. */
+  /** True when some frame may be dropped: then each frame's bytes wait until the frame is complete. */
   readonly mayDrop: boolean;
 }
 
@@ -33,67 +33,82 @@ export type PassthroughOptions = {
   observer: FrameObserver;
   /** Takes the provider's secret out of the bytes before they are read or sent on. */
   redaction: StreamRedaction;
-  /** Whether the upstream body failed while being read (set by the guarded source). */
-  upstreamFailed: () => boolean;
+  /** Called once, when the stream ends or the client cancels it. */
   onEnd: (report: StreamReport) => void;
 };
 
-/**
- * SSE passed through: every byte goes on as it came (when nothing may be removed, before its frame is even
- * complete), while the observer reads usage and the terminal event on the side. The one change to the
- * bytes: the provider's secret, should the upstream echo it, is replaced (a chunk without it goes on as the
- * very same chunk; only a chunk tail that may begin the secret waits for the next chunk). A stream that
- * ends without its terminal event gets an in-band error event in the client's format, never a clean end.
- */
-export function passthroughStream(opts: PassthroughOptions): {
-  stream: TransformStream<Uint8Array, Uint8Array>;
-  /** What was seen so far; for a stream the client cancelled, flush never runs. */
-  snapshot: () => Omit<StreamReport, "end">;
-} {
-  const { observer } = opts;
-  let buffer = "";
-  // One stage instead of decode → tap → encode: when nothing may be dropped the upstream's own chunks go
-  // on untouched and the text is only decoded for reading.
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  const snapshot = () => ({ usage: observer.usage, outputChars: observer.outputChars });
+const encoder = new TextEncoder();
 
-  const take = (bytes: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (bytes.length === 0) return;
-    buffer += decoder.decode(bytes, { stream: true });
-    const { frames, rest } = splitFrames(buffer);
-    buffer = rest;
-    if (!observer.mayDrop) {
-      controller.enqueue(bytes);
-      for (const frame of frames) observer.observe(frame);
-      return;
-    }
-    for (const frame of frames) if (observer.observe(frame)) controller.enqueue(encoder.encode(frame));
+/**
+ * SSE passed through in one stage: a stream that reads the upstream body itself and sends every byte on
+ * as it came (when nothing may be removed, before its frame is even complete), while the observer reads
+ * usage and the terminal event on the side. The one change to the bytes: the provider's secret, should
+ * the upstream echo it, is replaced (a chunk without it goes on as the very same chunk; only a chunk tail
+ * that may begin the secret waits for the next chunk). A failed read of the upstream body ends the stream
+ * like its end does, and a stream that ends without its terminal event gets an in-band error event in the
+ * client's format, never a clean end. A cancel (the client left) cancels the upstream body, which aborts
+ * the upstream request.
+ */
+export function passthroughBody(
+  body: ReadableStream<Uint8Array>,
+  opts: PassthroughOptions,
+): ReadableStream<Uint8Array> {
+  const { observer, redaction } = opts;
+  const reader = body.getReader();
+  const tap = new FrameTap(observer);
+  let over = false;
+  const report = (end: StreamReport["end"]) => {
+    if (over) return;
+    over = true;
+    opts.onEnd({ usage: observer.usage, outputChars: observer.outputChars, end });
   };
 
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    transform(bytes, controller) {
-      take(opts.redaction.push(bytes), controller);
+  let sent = false;
+  let send: (bytes: Uint8Array) => void = () => {};
+
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, upstreamFailed: boolean) => {
+    tap.take(redaction.end(), send);
+    const cut = tap.end(send);
+    let end: StreamReport["end"] = "complete";
+    if (observer.sawErrorEvent) end = "upstream_error_event";
+    else if (!observer.finished(upstreamFailed)) {
+      end = "upstream_cut";
+      const message = "The upstream stream ended before the response was complete.";
+      // A frame cut off half way is ended first, so the error arrives as a frame of its own.
+      send(encoder.encode((cut ? "\n\n" : "") + errorFrame(opts.format, "upstream_error", message)));
+    }
+    controller.close();
+    report(end);
+  };
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      send = (bytes) => {
+        controller.enqueue(bytes);
+        sent = true;
+      };
     },
-    flush(controller) {
-      take(opts.redaction.end(), controller);
-      buffer += decoder.decode();
-      if (buffer) {
-        // A last frame without its blank line: pass it on (if not already) and read it.
-        const keep = observer.observe(buffer);
-        if (observer.mayDrop && keep) controller.enqueue(encoder.encode(buffer));
+    async pull(controller) {
+      // A chunk that sends nothing (held back as a possible secret, or a dropped frame) must not end the
+      // pull: the stream would not ask again.
+      sent = false;
+      while (!sent) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await reader.read();
+        } catch {
+          if (!over) finish(controller, true);
+          return;
+        }
+        // Cancelled while reading: the cancel has reported, and the stream takes nothing more.
+        if (over) return;
+        if (read.done) return finish(controller, false);
+        tap.take(redaction.push(read.value), send);
       }
-      let end: StreamReport["end"] = "complete";
-      if (observer.sawErrorEvent) end = "upstream_error_event";
-      else if (!observer.finished(opts.upstreamFailed())) {
-        end = "upstream_cut";
-        const message = "The upstream stream ended before the response was complete.";
-        // A frame cut off half way is ended first, so the error arrives as a frame of its own.
-        const frameEnd = buffer ? "\n\n" : "";
-        controller.enqueue(encoder.encode(frameEnd + errorFrame(opts.format, "upstream_error", message)));
-      }
-      opts.onEnd({ ...snapshot(), end });
+    },
+    async cancel(reason) {
+      report("client_cancelled");
+      await reader.cancel(reason).catch(() => {});
     },
   });
-  return { stream, snapshot };
 }

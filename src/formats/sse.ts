@@ -1,22 +1,53 @@
 /**
  * Raw SSE framing for passthrough. Translation parses events with eventsource-parser; passthrough must
- * instead keep every byte as the upstream sent it, so it works on raw frames: the text of one event up to
+ * instead keep every byte as the upstream sent it, so it works on raw frames: the bytes of one event up to
  * and including the blank line that ends it.
  */
 
-const FRAME_END = /\r\n\r\n|\n\n|\r\r/;
+const LF = 10;
+const CR = 13;
 
-/** Splits off every complete frame in `buffer`; returns them and the incomplete rest. */
-export function splitFrames(buffer: string): { frames: string[]; rest: string } {
-  const frames: string[] = [];
-  let rest = buffer;
-  for (;;) {
-    const match = FRAME_END.exec(rest);
-    if (!match) return { frames, rest };
-    const end = match.index + match[0].length;
-    frames.push(rest.slice(0, end));
-    rest = rest.slice(end);
+/**
+ * Where each frame ends in `bytes` (the index just past its blank line), in order; the bytes after the
+ * last end belong to a frame not complete yet. A frame ends at the first `\r\n\r\n`, `\n\n` or `\r\r`.
+ * These are ASCII, so they are found in the bytes themselves (a UTF-8 character never contains them) and
+ * nothing is decoded to find them. Only line breaks can start one: the native `indexOf` skips the rest,
+ * and each byte is looked at once however many frames the bytes hold.
+ */
+export function frameEnds(bytes: Uint8Array): number[] {
+  const ends: number[] = [];
+  let lf = bytes.indexOf(LF);
+  let cr = bytes.indexOf(CR);
+  while (lf !== -1 || cr !== -1) {
+    let end = -1;
+    if (lf !== -1 && (cr === -1 || lf < cr)) {
+      if (bytes[lf + 1] === LF) end = lf + 2;
+      else lf = bytes.indexOf(LF, lf + 1);
+    } else {
+      const next = bytes[cr + 1];
+      if (next === CR) end = cr + 2;
+      else if (next === LF && bytes[cr + 2] === CR && bytes[cr + 3] === LF) end = cr + 4;
+      else cr = bytes.indexOf(CR, cr + 1);
+    }
+    if (end !== -1) {
+      ends.push(end);
+      // The next frame starts here: no break before it may begin its end.
+      if (lf !== -1 && lf < end) lf = bytes.indexOf(LF, end);
+      if (cr !== -1 && cr < end) cr = bytes.indexOf(CR, end);
+    }
   }
+  return ends;
+}
+
+/** How many of the last bytes of `bytes` (at most 3) are line breaks: a frame end may begin there. */
+export function trailingBreaks(bytes: Uint8Array): number {
+  let n = 0;
+  while (n < 3 && n < bytes.length) {
+    const b = bytes[bytes.length - 1 - n];
+    if (b !== LF && b !== CR) break;
+    n++;
+  }
+  return n;
 }
 
 /** The data of a raw frame (its `data:` lines joined by newlines), or null if it has none. */

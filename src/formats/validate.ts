@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { GatewayError } from "../errors";
+import { GatewayError, type Issue } from "../errors";
 import { MAX_JSON_DEPTH, tooDeep } from "./bounds";
 
 /** `messages[0].role` style path for error messages and OpenAI's `param`. */
@@ -12,16 +12,29 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-/** A 400 that names the first offending field, in words a client developer can act on. */
+/** Most problems spelled out in one message; the rest are still in `issues`. */
+const MAX_ISSUES_IN_MESSAGE = 10;
+
+/** A 400 that lists every problem found (`issues`), in words a client developer can act on. */
+export function invalid(issues: Issue[], what = "request body"): GatewayError {
+  const first = issues[0];
+  if (!first) return new GatewayError("invalid_request", 400, `Invalid ${what}.`);
+  const said = issues
+    .slice(0, MAX_ISSUES_IN_MESSAGE)
+    .map((i) => (i.path ? `'${i.path}': ${i.message}` : i.message));
+  const more = issues.length - said.length;
+  const message = `Invalid ${what}: ${said.join("; ")}${more > 0 ? ` (and ${more} more)` : ""}`;
+  return new GatewayError("invalid_request", 400, message, { param: first.path || null, issues });
+}
+
 export function validationError(
   error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> },
   what = "request body",
 ): GatewayError {
-  const issue = error.issues[0];
-  if (!issue) return new GatewayError("invalid_request", 400, `Invalid ${what}.`);
-  const path = issuePath(issue.path);
-  const message = path ? `Invalid ${what}: '${path}': ${issue.message}` : `Invalid ${what}: ${issue.message}`;
-  return new GatewayError("invalid_request", 400, message, { param: path || null });
+  return invalid(
+    error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
+    what,
+  );
 }
 
 /**

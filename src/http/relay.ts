@@ -1,10 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv, WireFormat } from "../env";
 import { GatewayError } from "../errors";
-import { passthroughStream, type FrameObserver, type StreamReport } from "../formats/passthrough";
+import { passthroughBody, type FrameObserver, type StreamReport } from "../formats/passthrough";
 import { translateSseStream, type SseTranslator, type Translated } from "../formats/translate";
 import { estimatedUsage, type Usage } from "../formats/usage";
-import { guardedBody } from "../upstream/guarded-body";
 import { captureResponseStream, keepResponseBody, type CallResult } from "./call-log";
 
 /**
@@ -125,9 +124,9 @@ function once(c: Context<AppEnv>, info: CallInfo, seen: () => Omit<StreamReport,
 }
 
 /**
- * SSE in the client's own format, relayed as it arrives: upstream body (guarded, so a cut becomes an end)
- * → the format's passthrough tap (bytes in, the same bytes out, but for the provider's secret, which the
- * tap takes out). Recorded when it ends or the client leaves.
+ * SSE in the client's own format, relayed as it arrives, in one stage that reads the upstream body, takes
+ * the provider's secret out and lets the format's observer read each frame on the side (bytes in, the same
+ * bytes out). Recorded when it ends or the client leaves.
  */
 export function relayPassthroughSse(
   c: Context<AppEnv>,
@@ -136,26 +135,15 @@ export function relayPassthroughSse(
   format: WireFormat,
   observer: FrameObserver,
 ): Relayed {
-  let upstreamFailed = false;
   const seen = () => ({ usage: observer.usage, outputChars: observer.outputChars });
   const { done, finish } = once(c, info, seen);
-  const tap = passthroughStream({
+  const stream = passthroughBody(body, {
     format,
     observer,
     redaction: c.get("redactor").stream(),
-    upstreamFailed: () => upstreamFailed,
     onEnd: finish,
   });
-  const source = guardedBody(body, {
-    onUpstreamError: () => {
-      upstreamFailed = true;
-    },
-    onCancel: () => finish({ ...tap.snapshot(), end: "client_cancelled" }),
-  });
-  return {
-    response: c.body(captureResponseStream(c, source.pipeThrough(tap.stream)), 200, SSE_HEADERS),
-    outcome: done,
-  };
+  return { response: c.body(captureResponseStream(c, stream), 200, SSE_HEADERS), outcome: done };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors";
+import type { ErrorCode, Issue } from "../errors";
 import type { WireFormat } from "../env";
 
 /** OpenAI's `type` for each error code (the SDK picks its error class from the status, not this). */
@@ -41,12 +41,19 @@ function anthropicType(code: ErrorCode): string {
 
 export function errorBody(
   format: WireFormat,
-  err: { code: ErrorCode; status: number; message: string; param: string | null },
+  err: {
+    code: ErrorCode;
+    status: number;
+    message: string;
+    param: string | null;
+    issues?: Issue[] | undefined;
+  },
 ): unknown {
   if (format === "anthropic") {
     return { type: "error", error: { type: anthropicType(err.code), message: err.message } };
   }
-  return { error: { message: err.message, type: OPENAI_TYPE[err.code], param: err.param, code: err.code } };
+  const error = { message: err.message, type: OPENAI_TYPE[err.code], param: err.param, code: err.code };
+  return { error: err.issues ? { ...error, issues: err.issues } : error };
 }
 
 /** The in-band error frame for a stream that already started (invariant 5). */

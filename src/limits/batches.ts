@@ -41,11 +41,6 @@ type Open = {
 export const DEFAULT_FLUSH_MS = 1000;
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
-/** How long after it is added a call's usage may take to reach its limiter, every retry included. */
-export function deliveryBoundMs(flushMs: number): number {
-  return flushMs + RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 1000;
-}
-
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class UsageBatches {

@@ -41,6 +41,8 @@ type Grant = {
   rate: RateInfo;
 };
 
+type Charge = WindowTokens & { landedAt: number | null; usd: number };
+
 type Slot = {
   grant: Grant | null;
   /** Leases no longer admitted from whose use is still to be reported. */
@@ -54,10 +56,10 @@ type Slot = {
   /** Bumped when the admin API changes the scope: a renewal sent before that is not installed. */
   generation: number;
   /**
-   * This isolate's charges (tokens and cost of finished calls) that may not have reached the limiter
-   * yet: `until` is when their batch will have been sent, retries included.
+   * This isolate's charges (tokens and cost of finished calls) that a lease's totals may not include:
+   * `landedAt` is when their batch reached the limiter (null: not yet).
    */
-  charges: (WindowTokens & { until: number; usd: number })[];
+  charges: Charge[];
 };
 
 export type Ticket =
@@ -213,13 +215,15 @@ export class LeaseTable {
 
   /** The lease's totals plus what this isolate charged that the totals may not include yet. */
   private charged(slot: Slot, grant: Grant, now: number): { tokens: number; usd: number } {
-    // A lease still in use was asked for within the last lease time; older charges are in its totals.
-    slot.charges = slot.charges.filter((c) => c.until >= now - LEASE_MS);
+    // A lease still in use was asked for within the last lease time: what landed before then is in the
+    // totals of every lease that can still be used.
+    slot.charges = slot.charges.filter((c) => c.landedAt === null || c.landedAt >= now - LEASE_MS);
     let tokens = grant.totals.tokens;
     let usd = grant.totals.spentUsd;
     for (const c of slot.charges) {
-      // Sent before the lease was asked for: already in its totals.
-      if (c.until < grant.sentAt) continue;
+      // Landed before the lease was asked for: already in its totals, not counted twice. (One that lands
+      // while the renewal is on its way may be counted twice for that lease: the safe side.)
+      if (c.landedAt !== null && c.landedAt < grant.sentAt) continue;
       tokens += tpmCount(c, grant.limits);
       usd += c.usd;
     }
@@ -386,12 +390,17 @@ export class LeaseTable {
   }
 
   /**
-   * A finished call's tokens and cost, counted against this isolate's leases until the limiter surely
-   * has them: `lagMs` is how long its batch may take to be sent.
+   * A finished call's tokens and cost, counted against this isolate's leases until the limiter has them:
+   * the caller calls the returned function once the batch carrying them has landed (or was given up),
+   * and leases asked for after that take them from their totals instead.
    */
-  charge(scope: Scope, tokens: WindowTokens, usd: number, lagMs: number): void {
-    if (tokens.tokens <= 0 && tokens.cacheReadTokens <= 0 && usd <= 0) return;
-    this.slot(scope).charges.push({ ...tokens, until: this.now() + lagMs, usd });
+  charge(scope: Scope, tokens: WindowTokens, usd: number): () => void {
+    if (tokens.tokens <= 0 && tokens.cacheReadTokens <= 0 && usd <= 0) return () => {};
+    const charge: Charge = { ...tokens, landedAt: null, usd };
+    this.slot(scope).charges.push(charge);
+    return () => {
+      charge.landedAt ??= this.now();
+    };
   }
 
   /**

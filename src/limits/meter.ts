@@ -1,7 +1,7 @@
 import type { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
 import { NO_TOKENS, type Usage } from "../formats/usage";
-import { batches, deliveryBoundMs, flushMsOf } from "./batches";
+import { batches, flushMsOf } from "./batches";
 import { keyConfigOf, keyScope, limiterFor, limitsConfig, type Scope } from "./client";
 import { leases, type Admitted, type Refusal, type Ticket } from "./leases";
 import type { CallUsage, ScopeConfig } from "./limiter";
@@ -171,10 +171,9 @@ export class Meter {
   }
 
   private add(scope: Scope, call: CallUsage, ticket: Admitted | null): Promise<void> {
-    const flushMs = flushMsOf(this.env);
-    leases.charge(scope, windowTokens(call), call.costUsd, deliveryBoundMs(flushMs));
+    const landed = leases.charge(scope, windowTokens(call), call.costUsd);
     const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
-    return batches.add(scope, call, release, { env: this.env, flushMs });
+    return batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) }).finally(landed);
   }
 
   private giveBack(admitted: Admitted[]): void {

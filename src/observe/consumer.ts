@@ -61,6 +61,15 @@ export async function consumeCalls(batch: MessageBatch, env: ConsumerEnv): Promi
     return;
   }
   for (const { message } of entries) message.ack();
+  // One line per stored batch: an operator sees the log keeping up, and a test waits on this line for
+  // its call instead of polling the admin API.
+  console.log(
+    JSON.stringify({
+      msg: "call log: stored",
+      records: entries.length,
+      requestIds: entries.map((e) => e.record.requestId),
+    }),
+  );
 }
 
 /**

@@ -113,7 +113,7 @@ async function fetchUcPage(
 }
 
 /** The provider's Unity Catalog models, from the isolate's cache or read page by page. */
-async function ucListing(
+export async function ucListing(
   env: CloudflareBindings,
   name: string,
   provider: Provider,

@@ -31,7 +31,7 @@ import { messagesTranslation } from "../routing/plans";
 export const responses = new Hono<AppEnv>();
 
 /** Only what the route itself reads; everything else is the translation's business. */
-const ResponsesEnvelope = z.looseObject({
+export const ResponsesEnvelope = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.unknown())]),
   stream: z.boolean().nullish(),

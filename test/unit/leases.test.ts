@@ -207,7 +207,7 @@ describe("refusals", () => {
       }),
     );
     expect(await first).toMatchObject({ ok: true, rate: { tokens: { remaining: 100 } } });
-    h.table.charge(scope, { tokens: 100, cacheReadTokens: 0 }, 0, 3000);
+    h.table.charge(scope, { tokens: 100, cacheReadTokens: 0 }, 0);
     const refused = h.table.admit(scope, null, h.io);
     // The limiter does not know of these tokens yet: one round trip confirms, then the isolate refuses.
     expect(refused instanceof Promise).toBe(true);
@@ -225,7 +225,7 @@ describe("refusals", () => {
 });
 
 describe("charges", () => {
-  it("counts a charge only against leases asked for before it surely reached the limiter", async () => {
+  it("counts a charge on top of a lease's totals until it has landed before the lease was asked for", async () => {
     const h = harness();
     const tpm = (tokens: number) =>
       granted(null, {
@@ -236,15 +236,19 @@ describe("charges", () => {
     const first = h.table.admit(scope, null, h.io);
     h.calls[0]?.answer(tpm(0));
     await first;
-    h.table.charge(scope, { tokens: 300, cacheReadTokens: 0 }, 0, 2000);
+    const landed = h.table.charge(scope, { tokens: 300, cacheReadTokens: 0 }, 0);
     expect(h.table.admit(scope, null, h.io)).toMatchObject({ rate: { tokens: { remaining: 700 } } });
-    // A lease asked for while the charge may still be on its way: counted on top of its totals.
+    // A lease asked for while the charge is still on its way: counted on top of its totals.
     h.advance(1000);
     const second = h.table.admit(scope, null, h.io);
     h.calls[1]?.answer(tpm(0));
     expect(await second).toMatchObject({ rate: { tokens: { remaining: 700 } } });
-    // One asked for after the charge surely arrived: its totals have it, it is not counted twice.
-    h.advance(1500);
+    // It lands while that lease is in use: that lease's totals still lack it, so it still counts there.
+    h.advance(100);
+    landed();
+    expect(h.table.admit(scope, null, h.io)).toMatchObject({ rate: { tokens: { remaining: 700 } } });
+    // A lease asked for after it landed has it in its totals: it is not counted twice.
+    h.advance(1000);
     const third = h.table.admit(scope, null, h.io);
     h.calls[2]?.answer(tpm(300));
     expect(await third).toMatchObject({ rate: { tokens: { remaining: 700 } } });

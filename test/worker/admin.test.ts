@@ -150,7 +150,11 @@ describe("providers", () => {
 
 describe("keys", () => {
   it("shows the key once and stores only its SHA-256", async () => {
-    const created = await admin("POST", "/keys", { name: "ci", team: "data", models: ["p/m"] });
+    const team = uniqueName("t");
+    const provider = uniqueName();
+    expect((await admin("PUT", `/teams/${team}`, {})).status).toBe(200);
+    await putProvider(provider);
+    const created = await admin("POST", "/keys", { name: "ci", team, models: [`${provider}/m`] });
     expect(created.status).toBe(201);
     const key = String(created.json.key);
     const id = String(created.json.id);
@@ -158,7 +162,7 @@ describe("keys", () => {
     expect(id).toMatch(/^key_[0-9a-f]{16}$/);
 
     const stored = await env.CONFIG.get(`key:${await sha256Hex(key)}`, "json");
-    expect(stored).toMatchObject({ id, name: "ci", team: "data" });
+    expect(stored).toMatchObject({ id, name: "ci", team });
     // Nothing in KV holds the plaintext key.
     const all = await env.CONFIG.list();
     for (const k of all.keys) {
@@ -178,10 +182,19 @@ describe("keys", () => {
   });
 
   it("patches fields and clears them with null", async () => {
-    const { id } = await createKey({ team: "a", providers: ["x"] });
+    const team = uniqueName("t");
+    const provider = uniqueName();
+    expect((await admin("PUT", `/teams/${team}`, {})).status).toBe(200);
+    await putProvider(provider);
+    const { id } = await createKey({ team, providers: [provider] });
     const r = await admin("PATCH", `/keys/${id}`, { name: "renamed", team: null, disabled: true });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ name: "renamed", disabled: true, status: "disabled", providers: ["x"] });
+    expect(r.json).toMatchObject({
+      name: "renamed",
+      disabled: true,
+      status: "disabled",
+      providers: [provider],
+    });
     expect(r.json.team).toBeUndefined();
   });
 

@@ -21,6 +21,8 @@ async function setupCall(providerOverrides: Json = {}, keyExtra: Json = {}) {
   const provider = uniqueName();
   await putProvider(provider, { pricing: { m: PRICE }, ...providerOverrides });
   const team = uniqueName("t");
+  // A key may name only a team that exists.
+  expect((await admin("PUT", `/teams/${team}`, {})).status).toBe(200);
   const { id, key } = await createKey({ name: "call-log test", team, ...keyExtra });
   return { provider, team, id, key, model: `${provider}/m` };
 }

@@ -423,7 +423,7 @@ describe("usage", () => {
   });
 
   it("validates the query", async () => {
-    expect((await admin("GET", "/usage")).status).toBe(400);
+    expect((await admin("GET", "/usage?key=not-a-key-id")).status).toBe(400);
     expect((await admin("GET", "/usage?key=key_0000000000000000&team=a")).status).toBe(400);
     expect((await admin("GET", "/usage?team=a&from=2026-13-01x")).status).toBe(400);
     expect((await admin("GET", "/usage?team=a&from=2026-02-01&to=2026-01-01")).status).toBe(400);

@@ -19,6 +19,8 @@ async function tagged(providerOverrides: Json = { requestTags: true }, keyBody: 
   const provider = uniqueName();
   await putProvider(provider, providerOverrides);
   const team = uniqueName("t");
+  // A key may name only a team that exists.
+  expect((await admin("PUT", `/teams/${team}`, {})).status).toBe(200);
   const created = await createKey({ name: "tags test", team, ...keyBody });
   return { provider, team, ...created, model: `${provider}/m` };
 }

@@ -17,6 +17,9 @@ import { startEmulator } from "../emulator/emulator.mjs";
  * @typedef {object} Gateway
  * @property {string} url e.g. http://127.0.0.1:PORT (no trailing slash)
  * @property {() => string} output what wrangler printed so far (stdout and stderr, last 64 KiB)
+ * @property {(test: (line: string) => boolean) => Promise<string>} nextLine the first line printed from
+ *   now on for which test is true: how a test waits on work the Worker does after its response (the
+ *   call log's consumer prints one line per stored batch)
  * @property {() => Promise<void>} stop kills wrangler's process group and removes a temp persist dir
  */
 /**
@@ -28,6 +31,35 @@ import { startEmulator } from "../emulator/emulator.mjs";
  *   a call to the gateway's admin API with the admin bearer token
  * @property {() => Promise<void>} stop
  */
+
+/**
+ * Splits what a process prints into lines and hands each to the waiters registered with next().
+ */
+function lineWatcher() {
+  /** @type {Set<{ test: (line: string) => boolean, resolve: (line: string) => void }>} */
+  const waiters = new Set();
+  return {
+    /** A feed per stream, so stdout and stderr do not split each other's lines. */
+    feed() {
+      let carry = "";
+      return (/** @type {string} */ text) => {
+        const lines = (carry + text).split("\n");
+        carry = lines.pop() ?? "";
+        for (const line of lines) {
+          for (const waiter of waiters) {
+            if (!waiter.test(line)) continue;
+            waiters.delete(waiter);
+            waiter.resolve(line);
+          }
+        }
+      };
+    },
+    /** @param {(line: string) => boolean} test @returns {Promise<string>} */
+    next(test) {
+      return new Promise((resolve) => waiters.add({ test, resolve }));
+    },
+  };
+}
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -199,14 +231,18 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(bundle.configPath);
   let output = "";
+  const lines = lineWatcher();
   const mf = new Miniflare({
     ...workerOptions,
     // The Worker's logs (one line per call) are kept, not printed: the bench's output is its table.
     /** @param {import("node:stream").Readable} stdout @param {import("node:stream").Readable} stderr */
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
+        const feed = lines.feed();
         stream.on("data", (/** @type {Buffer} */ chunk) => {
-          output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+          const text = chunk.toString("utf8");
+          output = (output + text).slice(-OUTPUT_LIMIT);
+          feed(text);
         });
       }
     },
@@ -231,7 +267,7 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
     await stop();
     throw err;
   }
-  return { url, output: () => output, stop };
+  return { url, output: () => output, nextLine: lines.next, stop };
 }
 
 /**
@@ -293,7 +329,7 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
     persistTo,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "warn",
+    "log",
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
   const child = spawn(process.execPath, args, {
@@ -306,12 +342,15 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
   liveGroups.add(pid);
 
   let output = "";
-  /** @param {Buffer} chunk */
-  const keep = (chunk) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+  const lines = lineWatcher();
+  /** @param {(text: string) => void} feed */
+  const keep = (feed) => (/** @type {Buffer} */ chunk) => {
+    const text = chunk.toString("utf8");
+    output = (output + text).slice(-OUTPUT_LIMIT);
+    feed(text);
   };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
+  child.stdout.on("data", keep(lines.feed()));
+  child.stderr.on("data", keep(lines.feed()));
   /** @type {Promise<void>} */
   const exited = new Promise((resolve) => child.once("exit", () => resolve()));
   let running = true;
@@ -379,7 +418,7 @@ export async function startGateway({ vars = {}, persistDir } = {}) {
     }
     await delay(250);
   }
-  return { url, output: () => output, stop };
+  return { url, output: () => output, nextLine: lines.next, stop };
 }
 
 /**

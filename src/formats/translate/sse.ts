@@ -32,9 +32,9 @@ export function anthropicErrorFrame(type: "api_error" | "overloaded_error", mess
  * Upstream bytes → translated client bytes:
  * guarded body → TextDecoderStream → EventSourceParserStream → translator → TextEncoderStream.
  *
- * The guard (the same one passthrough uses) turns a failing upstream body (connection reset, timeout
- * abort) into a clean end, so the translator notices the missing terminal event and answers it in-band in
- * the client's format instead of the client seeing a broken connection. A client that cancels still
+ * The guard turns a failing upstream body (connection reset, timeout abort) into a clean end, so the
+ * translator notices the missing terminal event and answers it in-band in the client's format instead of
+ * the client seeing a broken connection. A client that cancels still
  * cancels the upstream body, since cancellation travels back through the pipe.
  */
 export function translateSseStream(

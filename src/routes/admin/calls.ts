@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 /** A day (`YYYY-MM-DD`, UTC) or an ISO 8601 instant with its offset. */
 const Instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
-const Query = z.strictObject({
+export const CallsQuery = z.strictObject({
   key: z
     .string()
     .regex(/^key_[a-z0-9]{16}$/, "a key id")
@@ -75,7 +75,7 @@ function decodeCursor(text: string): CallCursor {
 }
 
 adminCalls.get("/", async (c) => {
-  const q = parseWith(Query, c.req.query(), "query");
+  const q = parseWith(CallsQuery, c.req.query(), "query");
   const { fromMs, toMs } = range(q.from, q.to);
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) {
     throw new GatewayError("invalid_request", 400, "'from' is not before 'to'.", { param: "from" });

@@ -4,7 +4,9 @@ import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { adminAuth } from "../../http/admin-auth";
 import { adminCalls } from "./calls";
+import { adminConfig } from "./config";
 import { adminKeys } from "./keys";
+import { adminProviderTest } from "./provider-test";
 import { adminProviders } from "./providers";
 import { adminRoutes } from "./routes";
 import { adminTeams } from "./teams";
@@ -29,8 +31,10 @@ admin.use(
   }),
 );
 admin.route("/providers", adminProviders);
+admin.route("/providers", adminProviderTest);
 admin.route("/keys", adminKeys);
 admin.route("/teams", adminTeams);
 admin.route("/routes", adminRoutes);
 admin.route("/usage", adminUsage);
 admin.route("/calls", adminCalls);
+admin.route("/config", adminConfig);

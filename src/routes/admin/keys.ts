@@ -3,10 +3,11 @@ import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { KeyCreate, KeyPatch, type KeyRecord } from "../../config/schemas";
 import { keys } from "../../config/store";
-import { newKeyId, newVirtualKey, sha256Hex } from "../../http/crypto";
 import { readJson } from "../../http/validator";
-import { keyConfigOf, keyScope, limiterFor } from "../../limits/client";
-import { leases } from "../../limits/leases";
+import { keyScope, limiterFor } from "../../limits/client";
+import { keyReferenceIssues, keyWarnings, type KeyRefs } from "../../config/references";
+import { loadViewForKey, refuse, withWarnings } from "./checks";
+import { createKey, deleteKey, updateKey } from "./writes";
 
 /**
  * Virtual keys. The plaintext key exists only in the 201 answer to POST; KV keeps its SHA-256. Every change
@@ -39,26 +40,19 @@ async function view(env: CloudflareBindings, record: KeyRecord) {
   };
 }
 
+const needsConfig = (k: KeyRefs) =>
+  k.team !== undefined ||
+  k.providers !== undefined ||
+  k.models !== undefined ||
+  k.limits?.budget !== undefined;
+
 adminKeys.post("/", async (c) => {
   const input = await readJson(c, KeyCreate);
-  const key = newVirtualKey();
-  const record: KeyRecord = {
-    id: newKeyId(),
-    name: input.name,
-    preview: `${key.slice(0, 7)}…`,
-    createdAt: new Date().toISOString(),
-    disabled: false,
-    ...(input.team !== undefined && { team: input.team }),
-    ...(input.providers !== undefined && { providers: input.providers }),
-    ...(input.models !== undefined && { models: input.models }),
-    ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
-    ...(input.limits !== undefined && { limits: input.limits }),
-    ...(input.logBodies !== undefined && { logBodies: input.logBodies }),
-  };
-  // The Durable Object first: if KV then fails, the orphaned state is harmless (no KV record, no access).
-  await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record));
-  await keys.put(c.env, await sha256Hex(key), record);
-  return c.json({ ...record, key }, 201);
+  // A key naming nothing and spending no budget has nothing to check: no configuration read.
+  const config = needsConfig(input) ? await loadViewForKey(c.env, input) : null;
+  if (config) refuse(keyReferenceIssues(input, config));
+  const { record, key } = await createKey(c.env, input);
+  return c.json(withWarnings({ ...record, key }, config ? keyWarnings(record, config) : []), 201);
 });
 
 adminKeys.get("/", async (c) => {
@@ -83,18 +77,21 @@ adminKeys.patch("/:id", async (c) => {
     if (value === null) delete next[field];
     else if (value !== undefined) Object.assign(next, { [field]: value });
   }
-  await keys.put(c.env, hash, next);
-  await limiterFor(c.env, keyScope(next.id)).configure(keyConfigOf(next));
-  // This isolate's lease of the key carries the old settings; other isolates' expire within a second.
-  leases.forget(keyScope(next.id));
-  return c.json(await view(c.env, next));
+  // Only what the patch names is checked: an untouched reference is not this request's business.
+  const named: KeyRefs = {
+    ...(patch.team != null && { team: patch.team }),
+    ...(patch.providers != null && { providers: patch.providers }),
+    ...(patch.models != null && { models: patch.models }),
+  };
+  const checked: KeyRefs = { ...named, providers: next.providers, limits: next.limits };
+  const config = needsConfig(checked) ? await loadViewForKey(c.env, checked) : null;
+  if (config) refuse(keyReferenceIssues(named, config));
+  await updateKey(c.env, hash, next);
+  return c.json(withWarnings(await view(c.env, next), config ? keyWarnings(next, config) : []));
 });
 
 adminKeys.delete("/:id", async (c) => {
   const { hash, record } = await findKey(c.env, c.req.param("id"));
-  // Revoke at the authority first: from this moment no isolate admits the key, whatever KV still says.
-  await limiterFor(c.env, keyScope(record.id)).configure(keyConfigOf(record, true));
-  leases.forget(keyScope(record.id));
-  await keys.delete(c.env, hash, record.id);
+  await deleteKey(c.env, hash, record);
   return c.json({ id: record.id, deleted: true });
 });

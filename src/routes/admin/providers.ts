@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
-import { Name, Provider } from "../../config/schemas";
-import { providers } from "../../config/store";
+import { Name, ProviderInput } from "../../config/schemas";
+import { keys, providers } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
-import { limiterFor, limitsConfig } from "../../limits/client";
-import { leases } from "../../limits/leases";
-import { pricingWarnings } from "../../limits/pricing";
+import { providerUsers, providerWarnings } from "../../config/references";
+import { loadView, refuseInUse, secretChecker, withWarnings } from "./checks";
+import { deleteProvider, saveProvider } from "./writes";
 
 /** Providers hold no secret values, only the names of Worker secrets, so they are returned whole. */
 export const adminProviders = new Hono<AppEnv>();
@@ -21,13 +21,9 @@ adminProviders.get("/", async (c) => {
 
 adminProviders.put("/:name", async (c) => {
   const name = providerName(c.req.param("name"));
-  const provider = await readJson(c, Provider);
-  await providers.put(c.env, name, provider);
-  // The global cap lives in the provider's limiter, which applies a change to its next lease.
-  await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(provider.limits));
-  leases.forget({ kind: "provider", name });
-  const warnings = pricingWarnings(name, provider);
-  return c.json({ name, ...provider, ...(warnings.length > 0 && { warnings }) });
+  const provider = await readJson(c, ProviderInput);
+  await saveProvider(c.env, name, provider);
+  return c.json(withWarnings({ name, ...provider }, providerWarnings(name, provider, secretChecker(c.env))));
 });
 
 adminProviders.get("/:name", async (c) => {
@@ -42,8 +38,8 @@ adminProviders.delete("/:name", async (c) => {
   if (!(await providers.getFresh(c.env, name))) {
     throw new GatewayError("not_found", 404, `No provider named '${name}'.`);
   }
-  await providers.delete(c.env, name);
-  await limiterFor(c.env, { kind: "provider", name }).configure(limitsConfig(undefined));
-  leases.forget({ kind: "provider", name });
+  const [view, allKeys] = await Promise.all([loadView(c.env), keys.list(c.env)]);
+  refuseInUse(`Provider '${name}'`, providerUsers(name, view, allKeys));
+  await deleteProvider(c.env, name);
   return c.json({ name, deleted: true });
 });

@@ -2,9 +2,12 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { Name, Route } from "../../config/schemas";
-import { routes } from "../../config/store";
+import { keys, routes } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
+import { routeReferenceIssues, routeUsers } from "../../config/references";
+import { loadViewForRoute, refuse, refuseInUse } from "./checks";
+import { deleteRoute, saveRoute } from "./writes";
 
 /** Routes: model aliases with a weighted split, retries and ordered fallbacks (src/routing/). */
 export const adminRoutes = new Hono<AppEnv>();
@@ -19,7 +22,8 @@ adminRoutes.get("/", async (c) => {
 adminRoutes.put("/:name", async (c) => {
   const name = routeName(c.req.param("name"));
   const route = await readJson(c, Route);
-  await routes.put(c.env, name, route);
+  refuse(routeReferenceIssues(route, await loadViewForRoute(c.env, route)));
+  await saveRoute(c.env, name, route);
   return c.json({ name, ...route });
 });
 
@@ -34,6 +38,7 @@ adminRoutes.delete("/:name", async (c) => {
   const name = routeName(c.req.param("name"));
   if (!(await routes.getFresh(c.env, name)))
     throw new GatewayError("not_found", 404, `No route named '${name}'.`);
-  await routes.delete(c.env, name);
+  refuseInUse(`Route '${name}'`, routeUsers(name, await keys.list(c.env)));
+  await deleteRoute(c.env, name);
   return c.json({ name, deleted: true });
 });

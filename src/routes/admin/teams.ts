@@ -2,11 +2,13 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { Name, Team } from "../../config/schemas";
-import { teams } from "../../config/store";
+import { keys, teams } from "../../config/store";
 import { readJson } from "../../http/validator";
 import { parseWith } from "../../formats/validate";
-import { limiterFor, limitsConfig } from "../../limits/client";
-import { leases } from "../../limits/leases";
+import { limiterFor } from "../../limits/client";
+import { teamUsers, teamWarnings } from "../../config/references";
+import { loadView, refuseInUse, withWarnings } from "./checks";
+import { deleteTeam, saveTeam } from "./writes";
 
 /** Teams: limits and a budget shared by every key whose `team` names them. */
 export const adminTeams = new Hono<AppEnv>();
@@ -21,10 +23,11 @@ adminTeams.get("/", async (c) => {
 adminTeams.put("/:name", async (c) => {
   const name = teamName(c.req.param("name"));
   const team = await readJson(c, Team);
-  await teams.put(c.env, name, team);
-  await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(team.limits));
-  leases.forget({ kind: "team", name });
-  return c.json({ name, ...team });
+  await saveTeam(c.env, name, team);
+  const warnings = team.limits?.budget
+    ? teamWarnings(name, team, await loadView(c.env), await keys.list(c.env))
+    : [];
+  return c.json(withWarnings({ name, ...team }, warnings));
 });
 
 adminTeams.get("/:name", async (c) => {
@@ -39,8 +42,7 @@ adminTeams.delete("/:name", async (c) => {
   const name = teamName(c.req.param("name"));
   if (!(await teams.getFresh(c.env, name)))
     throw new GatewayError("not_found", 404, `No team named '${name}'.`);
-  await teams.delete(c.env, name);
-  await limiterFor(c.env, { kind: "team", name }).configure(limitsConfig(undefined));
-  leases.forget({ kind: "team", name });
+  refuseInUse(`Team '${name}'`, teamUsers(name, await keys.list(c.env)));
+  await deleteTeam(c.env, name);
   return c.json({ name, deleted: true });
 });
