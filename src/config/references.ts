@@ -1,4 +1,5 @@
 import type { Issue } from "../errors";
+import { pricingWarnings } from "../limits/pricing";
 import type { KeyRecord, Limits, Provider, Route, Team } from "./schemas";
 
 /**
@@ -182,5 +183,6 @@ export function providerWarnings(
     }
   }
   warnings.push(...budgetWarning(`Provider '${name}'`, provider.limits, hasPricing(provider) ? [] : [name]));
+  warnings.push(...pricingWarnings(name, provider));
   return warnings;
 }

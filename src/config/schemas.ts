@@ -88,9 +88,16 @@ export const RequestType = z.enum([
 ]);
 export type RequestType = z.infer<typeof RequestType>;
 
+/**
+ * USD per million tokens. Cache reads and writes are billed apart from plain input by providers that
+ * cache prompts (Anthropic: reads at a tenth of input, 5-minute writes at 1.25 times); left out, they are
+ * priced as input (src/limits/pricing.ts).
+ */
 export const ModelPrice = z.strictObject({
   inputPerMTok: z.number().nonnegative(),
   outputPerMTok: z.number().nonnegative(),
+  cacheReadPerMTok: z.number().nonnegative().optional(),
+  cacheWritePerMTok: z.number().nonnegative().optional(),
 });
 export type ModelPrice = z.infer<typeof ModelPrice>;
 
@@ -105,6 +112,11 @@ export const Budget = z.strictObject({
 export const Limits = z.strictObject({
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
+  /**
+   * Whether tokens read from the prompt cache count toward `tpm`. Off by default, as Anthropic's input
+   * rate limits leave them out for current models (cache writes, uncached input and output count).
+   */
+  tpmCountsCacheReads: z.boolean().optional(),
   maxConcurrent: z.number().int().positive().optional(),
   budget: Budget.optional(),
 });

@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import type { ModelPrice, RequestType } from "../config/schemas";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import type { Usage } from "../formats/usage";
-import { costUsd } from "../limits/windows";
+import { NO_TOKENS, type Usage } from "../formats/usage";
+import { costUsd } from "../limits/pricing";
 import { bodyCapture, loggedBody, type BodyCapture } from "../observe/bodies";
 import { observeCall } from "../observe/observe";
 import type { CallOutcome, CallRecord } from "../observe/record";
@@ -94,8 +94,7 @@ type Ending = {
 async function buildRecord(c: Context<AppEnv>, trace: CallTrace, end: Ending): Promise<CallRecord> {
   const key = c.get("key");
   const now = Date.now();
-  const inputTokens = end.usage?.inputTokens ?? 0;
-  const outputTokens = end.usage?.outputTokens ?? 0;
+  const usage = end.usage ?? NO_TOKENS;
   const userAgent = c.req.header("user-agent");
   const record: CallRecord = {
     id: crypto.randomUUID(),
@@ -111,10 +110,13 @@ async function buildRecord(c: Context<AppEnv>, trace: CallTrace, end: Ending): P
     status: end.status,
     stream: end.stream,
     outcome: end.outcome,
-    inputTokens,
-    outputTokens,
-    tokensEstimated: end.usage?.estimated ?? false,
-    costUsd: costUsd(trace.price, inputTokens, outputTokens),
+    inputTokens: usage.inputTokens,
+    cacheReadTokens: usage.cacheReadTokens,
+    cacheWriteTokens: usage.cacheWriteTokens,
+    outputTokens: usage.outputTokens,
+    reasoningTokens: usage.reasoningTokens,
+    tokensEstimated: usage.estimated,
+    costUsd: costUsd(trace.price, end.usage),
     durationMs: now - trace.startedAt,
     firstByteMs: trace.firstByteAt === null ? null : trace.firstByteAt - trace.startedAt,
     attempts: trace.attempts,

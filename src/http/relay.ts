@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv, WireFormat } from "../env";
 import { GatewayError } from "../errors";
 import { passthroughBody, type FrameObserver, type StreamReport } from "../formats/passthrough";
-import { translateSseStream, type Result, type SseTranslator, type StreamUsage } from "../formats/translate";
-import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
+import { translateSseStream, type SseTranslator, type Translated } from "../formats/translate";
+import { estimatedUsage, type Usage } from "../formats/usage";
 import { captureResponseStream, keepResponseBody, type CallResult } from "./call-log";
 
 /**
@@ -22,13 +22,7 @@ export type CallInfo = {
 };
 
 function usageOrEstimate(reported: Usage | null, inChars: number, outChars: number): Usage {
-  return (
-    reported ?? {
-      inputTokens: estimateTokens(inChars),
-      outputTokens: estimateTokens(outChars),
-      estimated: true,
-    }
-  );
+  return reported ?? estimatedUsage(inChars, outChars);
 }
 
 function record(info: CallInfo, stream: boolean, report: StreamReport): CallResult {
@@ -86,13 +80,15 @@ export async function relayJson(
   };
 }
 
-/** A JSON answer in the other format, through a pure translator. */
+/**
+ * A JSON answer in the other format, through a pure translator, which hands back the upstream's usage
+ * with the body it wrote (nothing reads the body again to find it).
+ */
 export function relayTranslatedJson(
   c: Context<AppEnv>,
   res: Response,
   info: CallInfo,
-  translate: (body: unknown) => Result<object>,
-  clientFormat: WireFormat,
+  translate: (body: unknown) => Translated<object>,
 ): Promise<Relayed> {
   return relayJson(c, res, info, (text) => {
     let parsed: unknown;
@@ -103,8 +99,7 @@ export function relayTranslatedJson(
     }
     const out = translate(parsed);
     if (!out.ok) return { ok: false, reason: out.message };
-    const body = JSON.stringify(out.value);
-    return { ok: true, body, usage: usageOfJson(body, clientFormat) };
+    return { ok: true, body: JSON.stringify(out.value), usage: out.usage };
   });
 }
 
@@ -151,9 +146,6 @@ export function relayPassthroughSse(
   return { response: c.body(captureResponseStream(c, stream), 200, SSE_HEADERS), outcome: done };
 }
 
-const fromStreamUsage = (u: StreamUsage): Usage | null =>
-  u.reported ? { inputTokens: u.inputTokens, outputTokens: u.outputTokens, estimated: false } : null;
-
 /**
  * SSE in the other format: upstream body (guarded, the provider's secret taken out) → decode → parse
  * events (eventsource-parser) → the translator → encode. The translator ends every stream with its
@@ -163,14 +155,14 @@ export function relayTranslatedSse(
   c: Context<AppEnv>,
   body: ReadableStream<Uint8Array>,
   info: CallInfo,
-  makeTranslator: (onUsage: (usage: StreamUsage) => void) => SseTranslator,
+  makeTranslator: (onUsage: (usage: Usage | null) => void) => SseTranslator,
 ): Relayed {
   const { done, finish } = once(c, info, () => ({ usage: null, outputChars: 0 }));
   // A read failure of the upstream body is the cut the translator reports in-band; count it as an error.
   let upstreamFailed = false;
   const translator = makeTranslator((usage) =>
     finish({
-      usage: fromStreamUsage(usage),
+      usage,
       outputChars: 0,
       end: upstreamFailed ? "upstream_cut" : "complete",
     }),

@@ -1,6 +1,7 @@
 import { limiterFor, type Scope } from "./client";
 import type { CallUsage, UsageBatch, UsageRow } from "./limiter";
-import { dayOf } from "./windows";
+import { addUsage, noUsage } from "./usage-counts";
+import { dayOf, windowTokens } from "./windows";
 
 /**
  * Usage in batches: an isolate adds up its finished calls per scope and sends them in one call to the
@@ -29,6 +30,7 @@ type Open = {
   rows: Map<string, UsageRow>;
   calls: number;
   tokens: number;
+  cacheReadTokens: number;
   costUsd: number;
   releases: string[];
   sending: boolean;
@@ -67,27 +69,16 @@ export class UsageBatches {
     }
     const day = dayOf(now);
     const rowKey = `${day}\u0000${call.provider}\u0000${call.model}`;
-    const row = batch.rows.get(rowKey);
-    if (row) {
-      row.requests += 1;
-      row.inputTokens += call.inputTokens;
-      row.outputTokens += call.outputTokens;
-      row.costUsd += call.costUsd;
-      row.errors += call.error ? 1 : 0;
-    } else {
-      batch.rows.set(rowKey, {
-        day,
-        provider: call.provider,
-        model: call.model,
-        requests: 1,
-        inputTokens: call.inputTokens,
-        outputTokens: call.outputTokens,
-        costUsd: call.costUsd,
-        errors: call.error ? 1 : 0,
-      });
+    let row = batch.rows.get(rowKey);
+    if (!row) {
+      row = { day, provider: call.provider, model: call.model, ...noUsage() };
+      batch.rows.set(rowKey, row);
     }
+    addUsage(row, { ...call, requests: 1, errors: call.error ? 1 : 0 });
     batch.calls += 1;
-    batch.tokens += call.inputTokens + call.outputTokens;
+    const tokens = windowTokens(call);
+    batch.tokens += tokens.tokens;
+    batch.cacheReadTokens += tokens.cacheReadTokens;
     batch.costUsd += call.costUsd;
     if (release) batch.releases.push(release);
     if (release || batch.calls >= this.maxCalls) void this.flush(key, scope, batch, io);
@@ -102,6 +93,7 @@ export class UsageBatches {
       id: batch.id,
       rows: [...batch.rows.values()],
       tokens: batch.tokens,
+      cacheReadTokens: batch.cacheReadTokens,
       costUsd: batch.costUsd,
       releases: batch.releases,
     };
@@ -132,6 +124,7 @@ function opened(): Open {
     rows: new Map(),
     calls: 0,
     tokens: 0,
+    cacheReadTokens: 0,
     costUsd: 0,
     releases: [],
     sending: false,

@@ -2,6 +2,7 @@ import type { Limits } from "../config/schemas";
 import { limiterFor, type Scope } from "./client";
 import { LEASE_MS, MAX_GRANT } from "./grants";
 import type { AdmitResult, LeaseRequest, LeaseResult, RateInfo, ScopeConfig } from "./limiter";
+import { tpmCount, type WindowTokens } from "./windows";
 
 /**
  * The isolate's side of leases: per scope, the lease it admits from, so that in the steady state a call
@@ -40,7 +41,7 @@ type Grant = {
   rate: RateInfo;
 };
 
-type Charge = { landedAt: number | null; tokens: number; usd: number };
+type Charge = WindowTokens & { landedAt: number | null; usd: number };
 
 type Slot = {
   grant: Grant | null;
@@ -223,7 +224,7 @@ export class LeaseTable {
       // Landed before the lease was asked for: already in its totals, not counted twice. (One that lands
       // while the renewal is on its way may be counted twice for that lease: the safe side.)
       if (c.landedAt !== null && c.landedAt < grant.sentAt) continue;
-      tokens += c.tokens;
+      tokens += tpmCount(c, grant.limits);
       usd += c.usd;
     }
     return { tokens, usd };
@@ -393,9 +394,9 @@ export class LeaseTable {
    * the caller calls the returned function once the batch carrying them has landed (or was given up),
    * and leases asked for after that take them from their totals instead.
    */
-  charge(scope: Scope, tokens: number, usd: number): () => void {
-    if (tokens <= 0 && usd <= 0) return () => {};
-    const charge: Charge = { landedAt: null, tokens, usd };
+  charge(scope: Scope, tokens: WindowTokens, usd: number): () => void {
+    if (tokens.tokens <= 0 && tokens.cacheReadTokens <= 0 && usd <= 0) return () => {};
+    const charge: Charge = { ...tokens, landedAt: null, usd };
     this.slot(scope).charges.push(charge);
     return () => {
       charge.landedAt ??= this.now();

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Limits } from "../config/schemas";
 import { LEASE_MS, grantSize } from "./grants";
+import type { UsageCounts } from "./usage-counts";
 import {
   WINDOW_MS,
   dayOf,
@@ -8,8 +9,11 @@ import {
   msUntilBelow,
   periodOf,
   prune,
+  tpmCount,
   windowSum,
+  windowTokens,
   type WindowEntry,
+  type WindowTokens,
 } from "./windows";
 
 /**
@@ -49,16 +53,20 @@ export type AdmitResult =
   | { ok: true; leaseId: string | null; admittedAt: number; rate: RateInfo }
   | { ok: false; reason: RefusalReason; retryAfterMs: number | null; rate: RateInfo };
 
+/** One finished call, as usage counts it: tokens as in `Usage` (cache reads and writes part of input). */
 export type CallUsage = {
   provider: string;
   model: string;
   inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   outputTokens: number;
+  reasoningTokens: number;
   costUsd: number;
   error: boolean;
 };
 
-export type UsageRow = Omit<CallUsage, "error"> & { day: string; requests: number; errors: number };
+export type UsageRow = UsageCounts & { day: string; provider: string; model: string };
 
 export type LeaseRequest = {
   /** Leases the holder no longer admits from, with how many requests of each it used. */
@@ -90,11 +98,10 @@ export type LeaseResult =
   | Extract<AdmitResult, { ok: false }>;
 
 /** One flush of an isolate's usage for this scope: many calls, applied once (`id` makes a retry safe). */
-export type UsageBatch = {
+export type UsageBatch = WindowTokens & {
   id: string;
   rows: UsageRow[];
-  /** The batch's tokens and cost, for the token window and the budget. */
-  tokens: number;
+  /** The batch's cost, for the budget; its tokens (above) are for the token window. */
   costUsd: number;
   /** Concurrency slots of finished calls. */
   releases: string[];
@@ -110,7 +117,7 @@ function untilEmpty(entries: readonly WindowEntry[], now: number): number {
 const LEASE_TTL_MS = 15 * 60_000;
 /** A retried flush is recognised by its id for this long. */
 const FLUSH_ID_TTL_MS = 10 * 60_000;
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export class Limiter extends DurableObject<CloudflareBindings> {
   private readonly sql: SqlStorage;
@@ -162,6 +169,12 @@ export class Limiter extends DurableObject<CloudflareBindings> {
       this.sql.exec("DROP TABLE IF EXISTS request_log");
       this.sql.exec("CREATE TABLE IF NOT EXISTS flushed (id TEXT PRIMARY KEY, ts INTEGER NOT NULL)");
       this.sql.exec("CREATE INDEX IF NOT EXISTS flushed_ts ON flushed (ts)");
+    }
+    if (version < 4) {
+      // The cache's share of input and the reasoning share of output; rows written before stay at 0.
+      for (const column of ["cache_read_tokens", "cache_write_tokens", "reasoning_tokens"]) {
+        this.sql.exec(`ALTER TABLE usage ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+      }
     }
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", SCHEMA_VERSION);
   }
@@ -408,12 +421,15 @@ export class Limiter extends DurableObject<CloudflareBindings> {
             model: call.model,
             requests: 1,
             inputTokens: call.inputTokens,
+            cacheReadTokens: call.cacheReadTokens,
+            cacheWriteTokens: call.cacheWriteTokens,
             outputTokens: call.outputTokens,
+            reasoningTokens: call.reasoningTokens,
             costUsd: call.costUsd,
             errors: call.error ? 1 : 0,
           },
         ],
-        tokens: call.inputTokens + call.outputTokens,
+        ...windowTokens(call),
         costUsd: call.costUsd,
         releases: leaseId ? [leaseId] : [],
       },
@@ -432,9 +448,10 @@ export class Limiter extends DurableObject<CloudflareBindings> {
     this.sql.exec("INSERT INTO flushed (id, ts) VALUES (?, ?)", batch.id, now);
     for (const id of batch.releases) this.leases.delete(id);
     const limits = this.config?.limits;
-    if (limits?.tpm !== undefined && batch.tokens > 0) {
-      insertEntry(this.tokens, { ts: now, amount: batch.tokens });
-      this.sql.exec("INSERT INTO token_log (ts, tokens) VALUES (?, ?)", now, batch.tokens);
+    const tokens = tpmCount(batch, limits);
+    if (limits?.tpm !== undefined && tokens > 0) {
+      insertEntry(this.tokens, { ts: now, amount: tokens });
+      this.sql.exec("INSERT INTO token_log (ts, tokens) VALUES (?, ?)", now, tokens);
     }
     if (limits?.budget && batch.costUsd > 0) {
       const { key } = periodOf(limits.budget.period, now);
@@ -444,18 +461,25 @@ export class Limiter extends DurableObject<CloudflareBindings> {
     }
     for (const row of batch.rows) {
       this.sql.exec(
-        `INSERT INTO usage (day, provider, model, requests, input_tokens, output_tokens, cost_usd, errors)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO usage (day, provider, model, requests, input_tokens, cache_read_tokens,
+           cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, errors)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (day, provider, model) DO UPDATE SET
            requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
-           output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd,
-           errors = errors + excluded.errors`,
+           cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+           cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+           output_tokens = output_tokens + excluded.output_tokens,
+           reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+           cost_usd = cost_usd + excluded.cost_usd, errors = errors + excluded.errors`,
         row.day,
         row.provider,
         row.model,
         row.requests,
         row.inputTokens,
+        row.cacheReadTokens,
+        row.cacheWriteTokens,
         row.outputTokens,
+        row.reasoningTokens,
         row.costUsd,
         row.errors,
       );
@@ -471,7 +495,10 @@ export class Limiter extends DurableObject<CloudflareBindings> {
         model: string;
         requests: number;
         input_tokens: number;
+        cache_read_tokens: number;
+        cache_write_tokens: number;
         output_tokens: number;
+        reasoning_tokens: number;
         cost_usd: number;
         errors: number;
       }>("SELECT * FROM usage WHERE day >= ? AND day <= ? ORDER BY day, provider, model", from, to)
@@ -482,7 +509,10 @@ export class Limiter extends DurableObject<CloudflareBindings> {
         model: r.model,
         requests: r.requests,
         inputTokens: r.input_tokens,
+        cacheReadTokens: r.cache_read_tokens,
+        cacheWriteTokens: r.cache_write_tokens,
         outputTokens: r.output_tokens,
+        reasoningTokens: r.reasoning_tokens,
         costUsd: r.cost_usd,
         errors: r.errors,
       }));

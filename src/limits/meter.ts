@@ -1,12 +1,13 @@
 import type { GatewayError } from "../errors";
 import type { KeyRecord, Provider, Team } from "../config/schemas";
-import type { Usage } from "../formats/usage";
+import { NO_TOKENS, type Usage } from "../formats/usage";
 import { batches, flushMsOf } from "./batches";
 import { keyConfigOf, keyScope, limiterFor, limitsConfig, type Scope } from "./client";
 import { leases, type Admitted, type Refusal, type Ticket } from "./leases";
 import type { CallUsage, ScopeConfig } from "./limiter";
+import { costUsd } from "./pricing";
 import { rateHeaders, refusalError } from "./refusals";
-import { costUsd } from "./windows";
+import { windowTokens } from "./windows";
 
 type Env = Pick<CloudflareBindings, "LIMITER"> & { USAGE_FLUSH_MS?: string };
 
@@ -131,15 +132,7 @@ export class Meter {
       if (attempt.admitted) this.giveBack([attempt.admitted]);
       return;
     }
-    const call = {
-      provider: attempt.providerName,
-      model: attempt.model,
-      inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
-      error: true,
-    };
-    this.waitUntil(this.add(attempt.scope, call, attempt.admitted));
+    this.waitUntil(this.add(attempt.scope, callUsage(attempt, null, true), attempt.admitted));
   }
 
   /** x-ratelimit-* for the response, from what admission saw (the tightest scope wins). */
@@ -166,16 +159,7 @@ export class Meter {
       return;
     }
     const { usage, error } = outcome ? await outcome : { usage: null, error: true };
-    const inputTokens = usage?.inputTokens ?? 0;
-    const outputTokens = usage?.outputTokens ?? 0;
-    const call = {
-      provider: attempt.providerName,
-      model: attempt.model,
-      inputTokens,
-      outputTokens,
-      costUsd: costUsd(attempt.provider.pricing?.[attempt.model], inputTokens, outputTokens),
-      error,
-    };
+    const call = callUsage(attempt, usage, error);
     const ticketOf = (scope: Scope) =>
       admitted.find((a) => a.scope.kind === scope.kind && a.scope.name === scope.name) ?? null;
     const scopes: Scope[] = [keyScope(this.key.id)];
@@ -187,7 +171,7 @@ export class Meter {
   }
 
   private add(scope: Scope, call: CallUsage, ticket: Admitted | null): Promise<void> {
-    const landed = leases.charge(scope, call.inputTokens + call.outputTokens, call.costUsd);
+    const landed = leases.charge(scope, windowTokens(call), call.costUsd);
     const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
     return batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) }).finally(landed);
   }
@@ -198,4 +182,20 @@ export class Meter {
       else this.waitUntil(limiterFor(this.env, a.scope).release(a.leaseId, true, a.admittedAt));
     }
   }
+}
+
+/** A finished call as usage counts it: its tokens, cost at its model's price, and whether it failed. */
+function callUsage(attempt: Attempt, usage: Usage | null, error: boolean): CallUsage {
+  const u = usage ?? NO_TOKENS;
+  return {
+    provider: attempt.providerName,
+    model: attempt.model,
+    inputTokens: u.inputTokens,
+    cacheReadTokens: u.cacheReadTokens,
+    cacheWriteTokens: u.cacheWriteTokens,
+    outputTokens: u.outputTokens,
+    reasoningTokens: u.reasoningTokens,
+    costUsd: costUsd(attempt.provider.pricing?.[attempt.model], usage),
+    error,
+  };
 }

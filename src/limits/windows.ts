@@ -1,3 +1,5 @@
+import type { Limits } from "../config/schemas";
+
 /**
  * Pure arithmetic of the limiter: sliding one-minute windows and calendar budget periods. Kept apart
  * from the Durable Object so it can be tested exhaustively in Node.
@@ -74,12 +76,28 @@ export function dayOf(now: number): string {
   return iso(now);
 }
 
-/** Cost of a call in USD from per-million-token prices. */
-export function costUsd(
-  price: { inputPerMTok: number; outputPerMTok: number } | undefined,
-  inputTokens: number,
-  outputTokens: number,
+/**
+ * A call's tokens for the token window: all of them but the cache reads, which are kept apart because
+ * whether they count toward `tpm` is the scope's choice (`tpmCountsCacheReads`).
+ */
+export type WindowTokens = { tokens: number; cacheReadTokens: number };
+
+export function windowTokens(u: {
+  inputTokens: number;
+  cacheReadTokens: number;
+  outputTokens: number;
+}): WindowTokens {
+  return { tokens: u.inputTokens - u.cacheReadTokens + u.outputTokens, cacheReadTokens: u.cacheReadTokens };
+}
+
+/**
+ * What `tpm` counts of them. Cache reads are left out unless the limits say otherwise, as Anthropic's
+ * input-token rate limits leave them out for current models: Claude Code's traffic is mostly cache reads,
+ * and counting them would make a team's `tpm` run out many times sooner than the provider's own limit.
+ */
+export function tpmCount(
+  t: WindowTokens,
+  limits: Pick<Limits, "tpmCountsCacheReads"> | null | undefined,
 ): number {
-  if (!price) return 0;
-  return (inputTokens * price.inputPerMTok + outputTokens * price.outputPerMTok) / 1_000_000;
+  return t.tokens + (limits?.tpmCountsCacheReads === true ? t.cacheReadTokens : 0);
 }

@@ -29,6 +29,9 @@ const COLUMNS = [
   "error_code",
   "user_agent",
   "request_tags",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "reasoning_tokens",
 ] as const;
 
 const INSERT = `INSERT OR IGNORE INTO calls (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`;
@@ -58,6 +61,9 @@ function values(r: CallRecord): Array<string | number | null> {
     r.errorCode,
     r.userAgent,
     r.requestTags === null ? null : JSON.stringify(r.requestTags),
+    r.cacheReadTokens,
+    r.cacheWriteTokens,
+    r.reasoningTokens,
   ];
 }
 
@@ -84,7 +90,10 @@ export type CallView = {
   stream: boolean;
   outcome: string;
   inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   outputTokens: number;
+  reasoningTokens: number;
   tokensEstimated: boolean;
   costUsd: number;
   durationMs: number;
@@ -119,6 +128,9 @@ type Row = {
   error_code: string | null;
   user_agent: string | null;
   request_tags: string | null;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
 };
 
 function parseTags(text: string | null): Record<string, string> | null {
@@ -151,7 +163,10 @@ function view(row: Row): CallView {
     stream: row.stream === 1,
     outcome: row.outcome,
     inputTokens: row.input_tokens,
+    cacheReadTokens: row.cache_read_tokens,
+    cacheWriteTokens: row.cache_write_tokens,
     outputTokens: row.output_tokens,
+    reasoningTokens: row.reasoning_tokens,
     tokensEstimated: row.tokens_estimated === 1,
     costUsd: row.cost_usd,
     durationMs: row.duration_ms,

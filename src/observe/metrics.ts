@@ -9,7 +9,8 @@ import type { CallRecord } from "./record";
  * blob8 request type, blob9 key name, blob10 error code
  * double1 input tokens, double2 output tokens, double3 cost (USD), double4 duration (ms),
  * double5 first byte (ms, -1 when no upstream answered), double6 status, double7 attempts,
- * double8 1 when the tokens are estimated
+ * double8 1 when the tokens are estimated, double9 cache read tokens, double10 cache write tokens
+ * (both part of double1), double11 reasoning tokens (part of double2)
  */
 export function metricsDataPoint(r: CallRecord): AnalyticsEngineDataPoint {
   return {
@@ -35,6 +36,9 @@ export function metricsDataPoint(r: CallRecord): AnalyticsEngineDataPoint {
       r.status,
       r.attempts,
       r.tokensEstimated ? 1 : 0,
+      r.cacheReadTokens,
+      r.cacheWriteTokens,
+      r.reasoningTokens,
     ],
   };
 }

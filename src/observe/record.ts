@@ -41,10 +41,20 @@ export const CallRecord = z.object({
   status: z.number().int().min(100).max(599),
   stream: z.boolean(),
   outcome: CallOutcome,
+  /** Every input token, cached or not (OpenAI's and OpenTelemetry's count). */
   inputTokens: z.number().nonnegative(),
+  /**
+   * The parts of `inputTokens` read from and written to the provider's prompt cache; 0 in records of
+   * gateways from before they were counted.
+   */
+  cacheReadTokens: z.number().nonnegative().default(0),
+  cacheWriteTokens: z.number().nonnegative().default(0),
   outputTokens: z.number().nonnegative(),
+  /** The part of `outputTokens` spent on reasoning. */
+  reasoningTokens: z.number().nonnegative().default(0),
   /** The upstream reported no usage and the counts are the gateway's estimate (about 4 characters a token). */
   tokensEstimated: z.boolean(),
+  /** At the model's prices: uncached input, cache reads, cache writes and output each at its own. */
   costUsd: z.number().nonnegative(),
   /** From the call's arrival to its end (for a stream: its last byte, or the client leaving). */
   durationMs: z.number().nonnegative(),

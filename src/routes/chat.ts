@@ -32,12 +32,8 @@ chat.post("/chat/completions", async (c) => {
         dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
-            return relayTranslatedJson(
-              c,
-              res,
-              info,
-              (body) => messageToChatCompletion(body, { model: target.model }),
-              "openai",
+            return relayTranslatedJson(c, res, info, (body) =>
+              messageToChatCompletion(body, { model: target.model }),
             );
           }
           return relayTranslatedSse(c, res.body, info, (onUsage) =>

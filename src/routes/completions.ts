@@ -9,10 +9,8 @@ import {
   completionsObserver,
   messageToTextCompletion,
 } from "../formats/openai/completions";
-import { tryParseJson } from "../formats/sse";
-import { fromAnthropicUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
-import { relayJson, relayTranslatedSse } from "../http/relay";
+import { relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
 import { messagesTranslation, openAiPassthroughPlan } from "../routing/plans";
 
@@ -48,16 +46,9 @@ completions.post("/completions", async (c) => {
         dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
-            return relayJson(c, res, info, (text) => {
-              const parsed = tryParseJson(text);
-              const out = messageToTextCompletion(parsed, { model: target.model });
-              if (!out.ok) return { ok: false, reason: out.message };
-              const usage =
-                typeof parsed === "object" && parsed !== null && "usage" in parsed
-                  ? fromAnthropicUsage(parsed.usage)
-                  : null;
-              return { ok: true, body: JSON.stringify(out.value), usage };
-            });
+            return relayTranslatedJson(c, res, info, (body) =>
+              messageToTextCompletion(body, { model: target.model }),
+            );
           }
           return relayTranslatedSse(c, res.body, info, (onUsage) =>
             anthropicSseToCompletionsSse({ includeUsage: clientAskedUsage, model: target.model, onUsage }),

@@ -7,7 +7,7 @@ import {
   embeddingsToBase64,
 } from "../formats/openai/embeddings";
 import { tryParseJson } from "../formats/sse";
-import { estimateTokens, usageOfJson, type Usage } from "../formats/usage";
+import { estimatedUsage, usageOfJson, type Usage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
@@ -45,11 +45,7 @@ embeddings.post("/embeddings", async (c) => {
       respond: (res) => {
         // Embeddings produce no tokens: an upstream without usage is estimated from the input alone.
         const usageOf = (text: string): Usage =>
-          usageOfJson(text, "openai") ?? {
-            inputTokens: estimateTokens(promptChars),
-            outputTokens: 0,
-            estimated: true,
-          };
+          usageOfJson(text, "openai") ?? estimatedUsage(promptChars, 0);
         return relayJson(c, res, info, (text) => {
           if (!base64) return { ok: true, body: text, usage: usageOf(text) };
           const encoded = embeddingsToBase64(tryParseJson(text));

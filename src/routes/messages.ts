@@ -12,7 +12,7 @@ import {
   messagesRequestToChat,
   openAiSseToAnthropicSse,
 } from "../formats/translate";
-import { estimateTokens, usageOfJson } from "../formats/usage";
+import { NO_TOKENS, estimateTokens, usageOfJson } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
 import { relayJson, relayPassthroughSse, relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch } from "../routing/dispatch";
@@ -46,12 +46,8 @@ messages.post("/messages", async (c) => {
         dropped: translated.dropped,
         respond: (res) => {
           if (!streaming || !res.body) {
-            return relayTranslatedJson(
-              c,
-              res,
-              info,
-              (body) => chatCompletionToMessage(body, { model: target.model }),
-              "anthropic",
+            return relayTranslatedJson(c, res, info, (body) =>
+              chatCompletionToMessage(body, { model: target.model }),
             );
           }
           return relayTranslatedSse(c, res.body, info, (onUsage) =>
@@ -112,7 +108,7 @@ messages.post("/messages/count_tokens", async (c) => {
     const shaped = passthroughShaping(target.provider, { ...raw, model: target.model });
     // Counting generates nothing: the call reached the upstream, so it counts as a request with no
     // tokens, whether the upstream counted or lacked the endpoint (then the gateway estimates).
-    const counted = { inputTokens: 0, outputTokens: 0, estimated: false };
+    const counted = NO_TOKENS;
     return {
       path: "/v1/messages/count_tokens",
       body: shaped.body,

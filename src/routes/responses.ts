@@ -14,11 +14,10 @@ import {
   statefulField,
   translateResponsesRequest,
 } from "../formats/responses";
-import { responseObject, responseUsage } from "../formats/responses/writer";
-import { isRecord, tryParseJson } from "../formats/sse";
-import { fromAnthropicUsage, fromOpenAiUsage } from "../formats/usage";
+import { responseObject } from "../formats/responses/writer";
+import { NO_TOKENS, toResponsesUsage } from "../formats/usage";
 import { parseJsonObject, parseWith } from "../formats/validate";
-import { relayJson, relayTranslatedSse } from "../http/relay";
+import { relayTranslatedJson, relayTranslatedSse } from "../http/relay";
 import { dispatch, type Plan } from "../routing/dispatch";
 import { messagesTranslation } from "../routing/plans";
 
@@ -38,8 +37,6 @@ export const ResponsesEnvelope = z.looseObject({
   stream: z.boolean().nullish(),
 });
 
-const NO_USAGE = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: true };
-
 /**
  * `generate: false` (Codex's warm-up on a new WebSocket) asks for a response that generates nothing: the
  * gateway answers it itself, completed and empty, without calling (or charging for) an upstream.
@@ -51,12 +48,12 @@ function warmup(
 ) {
   if (!stream) {
     const meta = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), ...shape };
-    return c.json(responseObject(meta, "completed", [], responseUsage(NO_USAGE)));
+    return c.json(responseObject(meta, "completed", [], toResponsesUsage(NO_TOKENS)));
   }
   const writer = new ResponsesWriter(shape);
   const out: string[] = [];
   writer.start(out);
-  writer.finish(out, { status: "completed" }, NO_USAGE);
+  writer.finish(out, { status: "completed" }, NO_TOKENS);
   return c.body(out.join(""), 200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
@@ -84,10 +81,6 @@ responses.post("/responses", async (c) => {
       started,
       promptChars: responsesPromptChars(raw),
     };
-    const usageIn = (text: string, read: (u: unknown) => ReturnType<typeof fromOpenAiUsage>) => {
-      const body = tryParseJson(text);
-      return isRecord(body) ? read(body.usage) : null;
-    };
 
     if (target.provider.format === "anthropic") {
       // The step from chat onto Messages may leave out more (e.g. a JSON response format): name it too.
@@ -98,11 +91,7 @@ responses.post("/responses", async (c) => {
         dropped: [...(dropped ?? []), ...(onto.dropped ?? [])],
         respond: (res) => {
           if (!streaming || !res.body) {
-            return relayJson(c, res, info, (text) => {
-              const out = messageToResponse(tryParseJson(text), shape);
-              if (!out.ok) return { ok: false, reason: out.message };
-              return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromAnthropicUsage) };
-            });
+            return relayTranslatedJson(c, res, info, (body) => messageToResponse(body, shape));
           }
           return relayTranslatedSse(c, res.body, info, (onUsage) =>
             anthropicSseToResponsesSse({ ...shape, onUsage }),
@@ -118,11 +107,7 @@ responses.post("/responses", async (c) => {
       dropped,
       respond: (res) => {
         if (!streaming || !res.body) {
-          return relayJson(c, res, info, (text) => {
-            const out = chatCompletionToResponse(tryParseJson(text), shape);
-            if (!out.ok) return { ok: false, reason: out.message };
-            return { ok: true, body: JSON.stringify(out.value), usage: usageIn(text, fromOpenAiUsage) };
-          });
+          return relayTranslatedJson(c, res, info, (body) => chatCompletionToResponse(body, shape));
         }
         return relayTranslatedSse(c, res.body, info, (onUsage) =>
           chatSseToResponsesSse({ ...shape, onUsage }),

@@ -22,7 +22,10 @@ const record: CallRecord = {
   stream: true,
   outcome: "complete",
   inputTokens: 12,
+  cacheReadTokens: 8,
+  cacheWriteTokens: 2,
   outputTokens: 34,
+  reasoningTokens: 5,
   tokensEstimated: false,
   costUsd: 0.000546,
   durationMs: 1200,
@@ -39,6 +42,17 @@ describe("call record", () => {
     expect(CallRecord.safeParse({ ...record, outcome: "finished" }).success).toBe(false);
     expect(CallRecord.safeParse({ ...record, inputTokens: -1 }).success).toBe(false);
     expect(CallRecord.safeParse({ ...record, time: "yesterday" }).success).toBe(false);
+    expect(CallRecord.safeParse({ ...record, cacheReadTokens: -1 }).success).toBe(false);
+  });
+
+  it("a record from a gateway that did not count the cache yet is read with those counts at 0", () => {
+    const { cacheReadTokens: _r, cacheWriteTokens: _w, reasoningTokens: _o, ...older } = record;
+    expect(CallRecord.parse(older)).toEqual({
+      ...record,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
   });
 
   it("its log line names fields as OpenTelemetry's GenAI conventions do, and never holds bodies", () => {
@@ -49,7 +63,10 @@ describe("call record", () => {
       "gen_ai.provider.name": "databricks",
       "gen_ai.request.model": "databricks-claude-sonnet-4",
       "gen_ai.usage.input_tokens": 12,
+      "gen_ai.usage.cache_read.input_tokens": 8,
+      "gen_ai.usage.cache_creation.input_tokens": 2,
       "gen_ai.usage.output_tokens": 34,
+      "gen_ai.usage.reasoning.output_tokens": 5,
       "http.response.status_code": 200,
       "user_agent.original": "claude-cli/2.1",
       "bricklane.team": "ml",
@@ -69,7 +86,7 @@ describe("call record", () => {
       "databricks-claude-sonnet-4",
       "200",
     ]);
-    expect(point.doubles).toEqual([12, 34, 0.000546, 1200, -1, 200, 1, 1]);
+    expect(point.doubles).toEqual([12, 34, 0.000546, 1200, -1, 200, 1, 1, 8, 2, 5]);
   });
 });
 

@@ -207,7 +207,7 @@ describe("refusals", () => {
       }),
     );
     expect(await first).toMatchObject({ ok: true, rate: { tokens: { remaining: 100 } } });
-    h.table.charge(scope, 100, 0);
+    h.table.charge(scope, { tokens: 100, cacheReadTokens: 0 }, 0);
     const refused = h.table.admit(scope, null, h.io);
     // The limiter does not know of these tokens yet: one round trip confirms, then the isolate refuses.
     expect(refused instanceof Promise).toBe(true);
@@ -236,7 +236,7 @@ describe("charges", () => {
     const first = h.table.admit(scope, null, h.io);
     h.calls[0]?.answer(tpm(0));
     await first;
-    const landed = h.table.charge(scope, 300, 0);
+    const landed = h.table.charge(scope, { tokens: 300, cacheReadTokens: 0 }, 0);
     expect(h.table.admit(scope, null, h.io)).toMatchObject({ rate: { tokens: { remaining: 700 } } });
     // A lease asked for while the charge is still on its way: counted on top of its totals.
     h.advance(1000);

@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   WINDOW_MS,
-  costUsd,
   dayOf,
   msUntilBelow,
   periodOf,
@@ -105,12 +104,5 @@ describe("budget periods (UTC, calendar-aligned)", () => {
 
   it("usage days", () => {
     expect(dayOf(t)).toBe("2026-11-22");
-  });
-});
-
-describe("cost", () => {
-  it("prices per million tokens", () => {
-    expect(costUsd({ inputPerMTok: 3, outputPerMTok: 15 }, 1_000_000, 100_000)).toBeCloseTo(4.5);
-    expect(costUsd(undefined, 5, 5)).toBe(0);
   });
 });

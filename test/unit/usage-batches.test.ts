@@ -12,6 +12,7 @@ const io = (flushMs: number): BatchIo => ({ env: {} as BatchIo["env"], flushMs }
 const call = (
   over: Partial<{
     inputTokens: number;
+    cacheReadTokens: number;
     outputTokens: number;
     costUsd: number;
     error: boolean;
@@ -21,7 +22,10 @@ const call = (
   provider: "p",
   model: over.model ?? "m",
   inputTokens: over.inputTokens ?? 10,
+  cacheReadTokens: over.cacheReadTokens ?? 0,
+  cacheWriteTokens: 0,
   outputTokens: over.outputTokens ?? 5,
+  reasoningTokens: 0,
   costUsd: over.costUsd ?? 0.5,
   error: over.error ?? false,
 });
@@ -61,6 +65,33 @@ describe("usage batches", () => {
     await batches.add(key, call(), null, io(0));
     expect(sent).toHaveLength(3);
     expect(sent[2]?.batch.id).not.toBe(keyBatch?.id);
+  });
+
+  it("adds up the cache's and reasoning's shares per row, and keeps cache reads apart from the window's tokens", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send });
+    const cached = {
+      ...call({ inputTokens: 1110, outputTokens: 20, costUsd: 0.001 }),
+      cacheReadTokens: 1000,
+      cacheWriteTokens: 100,
+      reasoningTokens: 7,
+    };
+    await Promise.all([batches.add(key, cached, null, io(10)), batches.add(key, cached, null, io(10))]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.batch).toMatchObject({
+      rows: [
+        {
+          requests: 2,
+          inputTokens: 2220,
+          cacheReadTokens: 2000,
+          cacheWriteTokens: 200,
+          outputTokens: 40,
+          reasoningTokens: 14,
+        },
+      ],
+      tokens: 2 * (110 + 20),
+      cacheReadTokens: 2000,
+    });
   });
 
   it("sends a batch as soon as it holds maxCalls calls, without waiting for the timer", async () => {

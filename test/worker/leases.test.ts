@@ -124,7 +124,17 @@ describe("leases keep rpm exact", () => {
     const t0 = 1_800_000_000_000;
     await stub.record(
       null,
-      { provider: "p", model: "m", inputTokens: 300, outputTokens: 100, costUsd: 0, error: false },
+      {
+        provider: "p",
+        model: "m",
+        inputTokens: 300,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 100,
+        reasoningTokens: 0,
+        costUsd: 0,
+        error: false,
+      },
       t0,
     );
     expect(await stub.lease({ returns: [], want: 5, seed: null }, t0 + 1)).toMatchObject({

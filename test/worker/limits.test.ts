@@ -121,7 +121,17 @@ describe("requests per minute", () => {
     expect(a.ok).toBe(true);
     await stub.record(
       null,
-      { provider: "p", model: "m", inputTokens: 600, outputTokens: 400, costUsd: 0, error: false },
+      {
+        provider: "p",
+        model: "m",
+        inputTokens: 600,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 400,
+        reasoningTokens: 0,
+        costUsd: 0,
+        error: false,
+      },
       t0 + 10,
     );
     // 1000 tokens spent: tokens refuse, while 99 requests are still free.

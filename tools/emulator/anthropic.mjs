@@ -18,6 +18,7 @@ import {
 import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { eventFrame, sseWriter } from "./sse.mjs";
+import { anthropicUsage } from "./usage.mjs";
 
 /** @typedef {import("./openai.mjs").HandlerContext} HandlerContext */
 
@@ -185,7 +186,7 @@ export async function messages(ctx) {
     : plan.totalChars;
   const output = estimateTokens(outChars);
   const stopReason = tool ? "tool_use" : plan.truncated ? "max_tokens" : "end_turn";
-  const cache = { cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const usage = anthropicUsage(input, output, fault);
 
   if (body.stream !== true) {
     return sendJson(
@@ -199,7 +200,7 @@ export async function messages(ctx) {
         content: tool ? calls : [{ type: "text", text: planText(plan) }],
         stop_reason: stopReason,
         stop_sequence: null,
-        ...(fault.no_usage ? {} : { usage: { input_tokens: input, output_tokens: output, ...cache } }),
+        ...(fault.no_usage ? {} : { usage }),
       },
       headers,
     );
@@ -215,7 +216,7 @@ export async function messages(ctx) {
   /** @param {string} type @param {Record<string, unknown>} [data] */
   const send = (type, data = {}) => sse.send(eventFrame(type, { type, ...data }));
 
-  const startUsage = fault.no_usage ? {} : { usage: { input_tokens: input, output_tokens: 1, ...cache } };
+  const startUsage = fault.no_usage ? {} : { usage: { ...usage, output_tokens: 1 } };
   const message = { id, type: "message", role: "assistant", model, content: [] };
   const start = { ...message, stop_reason: null, stop_sequence: null, ...startUsage };
   if (!(await send("message_start", { message: start }))) return;
@@ -239,7 +240,7 @@ export async function messages(ctx) {
     }
     if (!(await send("content_block_stop", { index: 0 }))) return;
   }
-  const endUsage = fault.no_usage ? {} : { usage: { output_tokens: output } };
+  const endUsage = fault.no_usage ? {} : { usage: { output_tokens: usage.output_tokens } };
   if (
     !(await send("message_delta", { delta: { stop_reason: stopReason, stop_sequence: null }, ...endUsage }))
   ) {

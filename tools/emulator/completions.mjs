@@ -8,6 +8,7 @@ import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { openaiError } from "./openai.mjs";
 import { dataFrame, sseWriter } from "./sse.mjs";
+import { openaiUsage } from "./usage.mjs";
 
 /** @typedef {import("./openai.mjs").HandlerContext} HandlerContext */
 
@@ -48,9 +49,7 @@ export async function completions(ctx) {
   const plans = prompts.map((p) => textPlan(replyText(p), fault, maxChars));
   const prompt = estimateTokens(prompts.reduce((n, p) => n + p.length, 0));
   const completion = estimateTokens(plans.reduce((n, p) => n + p.totalChars, 0));
-  const usage = fault.no_usage
-    ? undefined
-    : { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const usage = fault.no_usage ? undefined : openaiUsage(prompt, completion, fault);
   /** @param {import("./content.mjs").TextPlan} plan */
   const finishOf = (plan) => (plan.truncated ? "length" : "stop");
 

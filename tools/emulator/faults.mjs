@@ -31,6 +31,9 @@
  * @property {boolean} [strict] Anthropic endpoints: answer 400, as an upstream that does not know them
  *   would, to newer client features: the betas `context-management-*` and `prompt-caching-scope-*`, a
  *   top-level `context_management`, and `scope` in any `cache_control`
+ * @property {number} [cache_read] usage reports this many input tokens read from the prompt cache
+ * @property {number} [cache_write] usage reports this many input tokens written to the prompt cache
+ * @property {number} [reasoning] usage reports this many more output tokens, spent on reasoning
  * @property {string} [echoed] set by the emulator, not a spec key: the echoed value for this request
  */
 
@@ -46,6 +49,9 @@ const INTEGER_KEYS = /** @type {const} */ ([
   "chunk_bytes",
   "tool_calls",
   "error_pad",
+  "cache_read",
+  "cache_write",
+  "reasoning",
 ]);
 /** Keys whose value is a flag (1/0, true/false). */
 const FLAG_KEYS = /** @type {const} */ ([

@@ -18,6 +18,7 @@ import {
 import { withEcho } from "./faults.mjs";
 import { sendJson } from "./http.mjs";
 import { dataFrame, sseWriter } from "./sse.mjs";
+import { openaiUsage } from "./usage.mjs";
 
 /** @typedef {import("./faults.mjs").Fault} Fault */
 /**
@@ -161,9 +162,7 @@ export async function chatCompletions(ctx) {
     : plan.totalChars;
   const finishReason = tool ? "tool_calls" : plan.truncated ? "length" : "stop";
   const completion = estimateTokens(outChars);
-  const usage = fault.no_usage
-    ? undefined
-    : { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const usage = fault.no_usage ? undefined : openaiUsage(prompt, completion, fault);
 
   if (body.stream !== true) {
     const message = tool

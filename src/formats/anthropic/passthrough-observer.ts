@@ -1,18 +1,15 @@
 import type { FrameObserver } from "../passthrough";
 import { frameData, frameEvent, isRecord, tryParseJson } from "../sse";
-import type { Usage } from "../usage";
-
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+import { anthropicStreamUsage, type Usage } from "../usage";
 
 /**
- * Anthropic Messages SSE: input tokens from message_start (input + cache creation + cache read), output
- * tokens from message_delta (cumulative), the end from message_stop, errors from `event: error`.
+ * Anthropic Messages SSE: usage from message_start and message_delta (running totals: uncached input,
+ * cache writes and reads, output), the end from message_stop, errors from `event: error`.
  */
 export function anthropicObserver(): FrameObserver {
   let sawStop = false;
   let sawErrorEvent = false;
-  let input: number | null = null;
-  let output: number | null = null;
+  const tally = anthropicStreamUsage();
   let outputChars = 0;
   return {
     mayDrop: false,
@@ -20,8 +17,7 @@ export function anthropicObserver(): FrameObserver {
       return sawErrorEvent;
     },
     get usage(): Usage | null {
-      if (input === null && output === null) return null;
-      return { inputTokens: input ?? 0, outputTokens: output ?? 0, estimated: false };
+      return tally.usage;
     },
     get outputChars() {
       return outputChars;
@@ -36,16 +32,9 @@ export function anthropicObserver(): FrameObserver {
       const type = event ?? (typeof body.type === "string" ? body.type : "");
       if (type === "error") sawErrorEvent = true;
       else if (type === "message_stop") sawStop = true;
-      else if (type === "message_start" && isRecord(body.message) && isRecord(body.message.usage)) {
-        const u = body.message.usage;
-        input = num(u.input_tokens) + num(u.cache_creation_input_tokens) + num(u.cache_read_input_tokens);
-        if (typeof u.output_tokens === "number") output = num(u.output_tokens);
-      } else if (type === "message_delta" && isRecord(body.usage)) {
-        // message_delta's usage is cumulative; some upstreams repeat input counts here.
-        if (typeof body.usage.output_tokens === "number") output = num(body.usage.output_tokens);
-        if (typeof body.usage.input_tokens === "number" && input === null)
-          input = num(body.usage.input_tokens);
-      } else if (type === "content_block_delta" && isRecord(body.delta)) {
+      else if (type === "message_start" && isRecord(body.message)) tally.add(body.message.usage);
+      else if (type === "message_delta") tally.add(body.usage);
+      else if (type === "content_block_delta" && isRecord(body.delta)) {
         const d = body.delta;
         for (const field of ["text", "partial_json", "thinking"] as const) {
           const value = d[field];

@@ -3,7 +3,8 @@ import type { FrameObserver } from "../passthrough";
 import { openAiObserver } from "./passthrough-observer";
 import { frameData, isRecord, tryParseJson } from "../sse";
 import { anthropicSseToOpenAiSse, messageToChatCompletion, type SseTranslator } from "../translate";
-import type { OaiChatCompletionOut, Result, StreamUsage } from "../translate";
+import type { OaiChatCompletionOut, Result, Translated } from "../translate";
+import type { Usage } from "../usage";
 
 /**
  * OpenAI's legacy text completions (`POST /v1/completions`): the envelope the gateway reads, the
@@ -155,9 +156,9 @@ export function chatCompletionToTextCompletion(cc: OaiChatCompletionOut): TextCo
 export function messageToTextCompletion(
   input: unknown,
   opts: { model: string; created?: number },
-): Result<TextCompletionOut> {
+): Translated<TextCompletionOut> {
   const cc = messageToChatCompletion(input, opts);
-  return cc.ok ? { ok: true, value: chatCompletionToTextCompletion(cc.value) } : cc;
+  return cc.ok ? { ok: true, value: chatCompletionToTextCompletion(cc.value), usage: cc.usage } : cc;
 }
 
 /**
@@ -204,7 +205,7 @@ function chatFramesToCompletionFrames(): TransformStream<string, string> {
 export function anthropicSseToCompletionsSse(opts: {
   includeUsage: boolean;
   model: string;
-  onUsage?: (usage: StreamUsage) => void;
+  onUsage?: (usage: Usage | null) => void;
 }): SseTranslator {
   const chat = anthropicSseToOpenAiSse(opts);
   const reshape = chatFramesToCompletionFrames();

@@ -1,19 +1,17 @@
-import { usageFromAnthropic } from "../translate/mapping";
 import { usageReporter, type SseTranslator } from "../translate/sse";
 import {
   AntBlockDeltaIn,
   AntBlockStartIn,
   AntMessageDeltaIn,
   AntMessageStartIn,
-  type AntUsageIn,
   type ParsedEvent,
-  type StreamUsage,
 } from "../translate/types";
+import { anthropicStreamUsage, type Usage } from "../usage";
 import { ResponsesWriter, type Finish, type WriterOptions } from "./writer";
 
 export interface AnthropicToResponsesStreamOptions extends WriterOptions {
-  /** Called once when the stream ends, however it ends. */
-  onUsage?: (usage: StreamUsage) => void;
+  /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
+  onUsage?: (usage: Usage | null) => void;
 }
 
 /** Anthropic stop_reason → how the response ends. */
@@ -39,30 +37,12 @@ export function anthropicSseToResponsesSse(opts: AnthropicToResponsesStreamOptio
   const writer = new ResponsesWriter(opts);
   const report = usageReporter(opts.onUsage);
   let stopReason: string | null = null;
-  let usageSeen = false;
-  const usage: Required<{ [K in keyof AntUsageIn]: number }> = {
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-  };
+  const tally = anthropicStreamUsage();
   const blocks = new Map<number, "text" | "thinking" | "tool" | "other">();
 
-  const current = (): StreamUsage => ({ ...usageFromAnthropic(usage), reported: usageSeen });
-
-  function mergeUsage(u: AntUsageIn | null | undefined): void {
-    if (!u) return;
-    usageSeen = true;
-    // Counters are running totals, omitted when unchanged: overwrite when present, never add.
-    for (const key of Object.keys(usage) as (keyof typeof usage)[]) {
-      const value = u[key];
-      if (typeof value === "number") usage[key] = value;
-    }
-  }
-
   function fail(out: string[], message: string, code: string): void {
-    writer.fail(out, message, code, usageSeen ? current() : null);
-    report(current());
+    writer.fail(out, message, code, tally.usage);
+    report(tally.usage);
   }
 
   function handle(ev: ParsedEvent): string[] {
@@ -96,7 +76,7 @@ export function anthropicSseToResponsesSse(opts: AnthropicToResponsesStreamOptio
         const parsed = AntMessageStartIn.safeParse(data);
         if (!parsed.success) malformed();
         else {
-          mergeUsage(parsed.data.message.usage);
+          tally.add(parsed.data.message.usage);
           writer.start(out);
         }
         break;
@@ -147,14 +127,14 @@ export function anthropicSseToResponsesSse(opts: AnthropicToResponsesStreamOptio
         const parsed = AntMessageDeltaIn.safeParse(data);
         if (!parsed.success) malformed();
         else {
-          mergeUsage(parsed.data.usage);
+          tally.add(parsed.data.usage);
           stopReason = parsed.data.delta?.stop_reason ?? stopReason;
         }
         break;
       }
       case "message_stop":
-        writer.finish(out, finishFromStopReason(stopReason), current());
-        report(current());
+        writer.finish(out, finishFromStopReason(stopReason), tally.usage);
+        report(tally.usage);
         break;
       default:
         // ping, and event types newer than this code, carry nothing to translate.
@@ -172,10 +152,10 @@ export function anthropicSseToResponsesSse(opts: AnthropicToResponsesStreamOptio
       const out: string[] = [];
       if (!writer.ended) fail(out, "upstream stream ended before message_stop", "stream_truncated");
       for (const frame of out) controller.enqueue(frame);
-      report(current());
+      report(tally.usage);
     },
     cancel() {
-      report(current());
+      report(tally.usage);
     },
   });
 }

@@ -1,12 +1,13 @@
 import { isRecord } from "../sse";
-import { contentParts, usageFromOpenAi } from "../translate/mapping";
+import { contentParts } from "../translate/mapping";
 import { usageReporter, type SseTranslator } from "../translate/sse";
-import { OaiChunkIn, type ParsedEvent, type StreamUsage } from "../translate/types";
+import { OaiChunkIn, type ParsedEvent } from "../translate/types";
+import { fromOpenAiUsage, type Usage } from "../usage";
 import { ResponsesWriter, type Finish, type WriterOptions } from "./writer";
 
 export interface ChatToResponsesStreamOptions extends WriterOptions {
-  /** Called once when the stream ends, however it ends. */
-  onUsage?: (usage: StreamUsage) => void;
+  /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
+  onUsage?: (usage: Usage | null) => void;
 }
 
 /** Chat Completions finish_reason → how the response ends. */
@@ -33,12 +34,12 @@ type PendingCall = { id: string | null; name: string | null; args: string; start
 export function chatSseToResponsesSse(opts: ChatToResponsesStreamOptions): SseTranslator {
   const writer = new ResponsesWriter(opts);
   const report = usageReporter(opts.onUsage);
-  let usage: StreamUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false };
+  let usage: Usage | null = null;
   let finishReason: string | null = null;
   const calls = new Map<number, PendingCall>();
 
   function fail(out: string[], message: string, code: string): void {
-    writer.fail(out, message, code, usage.reported ? usage : null);
+    writer.fail(out, message, code, usage);
     report(usage);
   }
 
@@ -109,7 +110,7 @@ export function chatSseToResponsesSse(opts: ChatToResponsesStreamOptions): SseTr
       return out;
     }
     const chunk = parsed.data;
-    if (chunk.usage) usage = usageFromOpenAi(chunk.usage);
+    if (chunk.usage) usage = fromOpenAiUsage(chunk.usage);
     writer.start(out);
     const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0) ?? chunk.choices?.[0];
     if (!choice) return out;

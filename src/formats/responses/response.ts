@@ -1,11 +1,12 @@
 import { messageToChatCompletion } from "../translate/responses";
-import { contentParts, invalid, fail, usageFromOpenAi } from "../translate/mapping";
-import { OaiChatCompletionIn, type Result } from "../translate/types";
+import { contentParts, invalid, fail } from "../translate/mapping";
+import { OaiChatCompletionIn, type Translated } from "../translate/types";
+import { NO_TOKENS, fromOpenAiUsage, toResponsesUsage } from "../usage";
 import { callItem } from "./calls";
 import { finishFromChat } from "./chat-stream";
 import type { ToolNames } from "./tool-names";
 import type { OutputItemOut, ResponseEcho, ResponseOut } from "./types";
-import { newResponseId, responseObject, responseUsage } from "./writer";
+import { newResponseId, responseObject } from "./writer";
 
 /** Non-streamed answers: a chat completion or an Anthropic message → a Responses `response` object. */
 
@@ -23,7 +24,10 @@ export interface ResponseObjectOptions {
  * becomes a reasoning item, text and refusal a message item, each tool call a function_call (or, for a
  * freeform tool, custom_tool_call) item named as the client declared it, in that order; `length` / `content_filter` make the response `incomplete`.
  */
-export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOptions): Result<ResponseOut> {
+export function chatCompletionToResponse(
+  input: unknown,
+  opts: ResponseObjectOptions,
+): Translated<ResponseOut> {
   const parsed = OaiChatCompletionIn.safeParse(input);
   if (!parsed.success) return invalid(parsed.error, "upstream response");
   const cc = parsed.data;
@@ -81,9 +85,11 @@ export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOpt
     model: opts.model,
     echo: opts.echo,
   };
-  const usage = responseUsage(usageFromOpenAi(cc.usage));
+  const counted = fromOpenAiUsage(cc.usage);
+  const usage = toResponsesUsage(counted ?? NO_TOKENS);
   return {
     ok: true,
+    usage: counted,
     value:
       finish.status === "completed"
         ? responseObject(meta, "completed", output, usage)
@@ -91,8 +97,13 @@ export function chatCompletionToResponse(input: unknown, opts: ResponseObjectOpt
   };
 }
 
-/** Anthropic message → response, through the chat completion translation (one mapping of stop reasons). */
-export function messageToResponse(input: unknown, opts: ResponseObjectOptions): Result<ResponseOut> {
+/**
+ * Anthropic message → response, through the chat completion translation (one mapping of stop reasons).
+ * The usage handed back is the Anthropic message's own, cache writes included.
+ */
+export function messageToResponse(input: unknown, opts: ResponseObjectOptions): Translated<ResponseOut> {
   const cc = messageToChatCompletion(input, { model: opts.model });
-  return cc.ok ? chatCompletionToResponse(cc.value, opts) : cc;
+  if (!cc.ok) return cc;
+  const out = chatCompletionToResponse(cc.value, opts);
+  return out.ok ? { ...out, usage: cc.usage } : out;
 }

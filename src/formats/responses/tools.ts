@@ -77,7 +77,7 @@ function readEntries(declared: readonly DeclaredTool[]): Result<{ entries: Entry
     const type = typeOf(raw);
     if (type === "function") {
       const parsed = FunctionToolIn.safeParse(raw);
-      if (!parsed.success) return prefixed<never>(parsed.error, path);
+      if (!parsed.success) return prefixed(parsed.error, path);
       entries.push({
         kind: "function",
         tool: parsed.data,
@@ -85,7 +85,7 @@ function readEntries(declared: readonly DeclaredTool[]): Result<{ entries: Entry
       });
     } else if (type === "custom") {
       const parsed = CustomToolIn.safeParse(raw);
-      if (!parsed.success) return prefixed<never>(parsed.error, path);
+      if (!parsed.success) return prefixed(parsed.error, path);
       entries.push({
         kind: "custom",
         tool: parsed.data,
@@ -183,7 +183,7 @@ export function convertToolChoice(
 ): Result<{ choice: ChatToolChoiceOut; tools: ChatToolOut[] }> {
   const parsed = ToolChoiceIn.safeParse(raw);
   const refuse = () =>
-    fail<never>(
+    fail(
       "tool_choice: only 'none', 'auto', 'required', a declared function or custom tool, or allowed_tools are supported; tools the provider would run itself were left out",
       "tool_choice",
     );

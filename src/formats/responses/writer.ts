@@ -1,4 +1,4 @@
-import type { StreamUsage } from "../translate/types";
+import { NO_TOKENS, toResponsesUsage, type Usage } from "../usage";
 import { callItem, freeformInput } from "./calls";
 import type { ToolNames } from "./tool-names";
 import type {
@@ -56,16 +56,6 @@ type OpenCall = { index: number; item: ToolCallItemOut; args: string };
 
 export function newResponseId(): string {
   return `resp_${crypto.randomUUID().replace(/-/g, "")}`;
-}
-
-export function responseUsage(usage: StreamUsage): ResponseUsageOut {
-  return {
-    input_tokens: usage.inputTokens,
-    input_tokens_details: { cached_tokens: usage.cachedInputTokens },
-    output_tokens: usage.outputTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: usage.inputTokens + usage.outputTokens,
-  };
 }
 
 /** A response object (for the stream's lifecycle events and for non-streamed answers). */
@@ -305,16 +295,17 @@ export class ResponsesWriter {
   }
 
   /** The terminal event of a response that ended as the upstream meant it to. */
-  finish(out: string[], finish: Finish, usage: StreamUsage): void {
+  finish(out: string[], finish: Finish, usage: Usage | null): void {
     if (this.ended) return;
     this.start(out);
     this.closeAll(out, finish.status === "completed" ? "completed" : "incomplete");
     this.ended = true;
+    const counted = toResponsesUsage(usage ?? NO_TOKENS);
     if (finish.status === "completed") {
-      this.frame(out, "response.completed", { response: this.response("completed", responseUsage(usage)) });
+      this.frame(out, "response.completed", { response: this.response("completed", counted) });
     } else {
       this.frame(out, "response.incomplete", {
-        response: this.response("incomplete", responseUsage(usage), {
+        response: this.response("incomplete", counted, {
           incomplete: { reason: finish.reason },
         }),
       });
@@ -326,7 +317,7 @@ export class ResponsesWriter {
    * reads) and an `error` event carrying both the documented top-level fields and the nested `error`
    * object OpenAI sends, on which openai-node throws.
    */
-  fail(out: string[], message: string, code: string, usage: StreamUsage | null): void {
+  fail(out: string[], message: string, code: string, usage: Usage | null): void {
     if (this.ended) return;
     this.start(out);
     this.ended = true;
@@ -334,7 +325,7 @@ export class ResponsesWriter {
       code === "rate_limit_exceeded" || code === "rate_limit_error" || code === "overloaded_error";
     const error = { code: limited ? "rate_limit_exceeded" : "server_error", message };
     this.frame(out, "response.failed", {
-      response: this.response("failed", usage ? responseUsage(usage) : null, { error }),
+      response: this.response("failed", usage ? toResponsesUsage(usage) : null, { error }),
     });
     this.frame(out, "error", {
       code,

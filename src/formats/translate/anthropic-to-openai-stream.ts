@@ -1,14 +1,13 @@
-import { finishReasonFromStopReason, toOpenAiUsage, usageFromAnthropic } from "./mapping";
+import { NO_TOKENS, anthropicStreamUsage, toOpenAiUsage, type Usage } from "../usage";
+import { finishReasonFromStopReason } from "./mapping";
 import { OPENAI_DONE, openAiErrorFrame, openAiFrame, usageReporter, type SseTranslator } from "./sse";
 import {
   AntBlockDeltaIn,
   AntBlockStartIn,
   AntMessageDeltaIn,
   AntMessageStartIn,
-  type AntUsageIn,
   type FinishReason,
   type ParsedEvent,
-  type StreamUsage,
 } from "./types";
 
 export interface AnthropicToOpenAiStreamOptions {
@@ -18,8 +17,8 @@ export interface AnthropicToOpenAiStreamOptions {
   model: string;
   /** Unix seconds for `created`; defaults to now. */
   created?: number;
-  /** Called once when the stream ends, however it ends. */
-  onUsage?: (usage: StreamUsage) => void;
+  /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
+  onUsage?: (usage: Usage | null) => void;
 }
 
 /**
@@ -38,27 +37,9 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
   let started = false;
   let finishSent = false;
   let finished = false;
-  let usageSeen = false;
-  const usage: Required<{ [K in keyof AntUsageIn]: number }> = {
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-  };
+  const tally = anthropicStreamUsage();
   // OpenAI numbers tool calls 0..n among tool calls only; Anthropic numbers all blocks.
   const toolIndexByBlock = new Map<number, number>();
-
-  const currentUsage = (): StreamUsage => ({ ...usageFromAnthropic(usage), reported: usageSeen });
-
-  function mergeUsage(u: AntUsageIn | null | undefined): void {
-    if (!u) return;
-    usageSeen = true;
-    // Counters are cumulative totals and omitted when unchanged: overwrite when present, never add.
-    for (const key of Object.keys(usage) as (keyof typeof usage)[]) {
-      const value = u[key];
-      if (typeof value === "number") usage[key] = value;
-    }
-  }
 
   function chunk(delta: Record<string, unknown>, finishReason: FinishReason | null = null): string {
     return openAiFrame({
@@ -85,7 +66,7 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
 
   function error(message: string, code: string): string[] {
     finished = true;
-    report(currentUsage());
+    report(tally.usage);
     return [openAiErrorFrame(message, code)];
   }
 
@@ -110,7 +91,7 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
         const parsed = AntMessageStartIn.safeParse(data);
         if (!parsed.success) return malformed(type);
         id = parsed.data.message.id ?? id;
-        mergeUsage(parsed.data.message.usage);
+        tally.add(parsed.data.message.usage);
         start(out);
         return out;
       }
@@ -156,7 +137,7 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
       case "message_delta": {
         const parsed = AntMessageDeltaIn.safeParse(data);
         if (!parsed.success) return malformed(type);
-        mergeUsage(parsed.data.usage);
+        tally.add(parsed.data.usage);
         start(out);
         finishChunk(out, finishReasonFromStopReason(parsed.data.delta?.stop_reason));
         return out;
@@ -172,13 +153,13 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
               created,
               model: opts.model,
               choices: [],
-              usage: toOpenAiUsage(currentUsage()),
+              usage: toOpenAiUsage(tally.usage ?? NO_TOKENS),
             }),
           );
         }
         out.push(OPENAI_DONE);
         finished = true;
-        report(currentUsage());
+        report(tally.usage);
         return out;
       }
       default:
@@ -210,10 +191,10 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
           controller.enqueue(frame);
         }
       }
-      report(currentUsage());
+      report(tally.usage);
     },
     cancel() {
-      report(currentUsage());
+      report(tally.usage);
     },
   });
 }

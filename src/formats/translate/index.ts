@@ -16,5 +16,5 @@ export type {
   OaiChatRequestOut,
   ParsedEvent,
   Result,
-  StreamUsage,
+  Translated,
 } from "./types";

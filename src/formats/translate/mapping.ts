@@ -3,16 +3,11 @@ import { tooDeep } from "../bounds";
 import type {
   AntOutputConfig,
   AntThinking,
-  AntUsageIn,
-  AntUsageOut,
+  Failure,
   FinishReason,
-  OaiUsage,
   OaiResponsePart,
-  OaiUsageIn,
   ReasoningEffort,
-  Result,
   StopReason,
-  StreamUsage,
 } from "./types";
 
 /** Small mappings shared by the request, response and stream translators. */
@@ -57,52 +52,6 @@ export function stopReasonFromFinishReason(
     default:
       return hasToolUse ? "tool_use" : "end_turn";
   }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Usage
-
-const n = (value: number | null | undefined): number => value ?? 0;
-
-/** Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI's prompt total includes both. */
-export function usageFromAnthropic(usage: AntUsageIn | null | undefined): StreamUsage {
-  const cacheRead = n(usage?.cache_read_input_tokens);
-  const inputTokens = n(usage?.input_tokens) + n(usage?.cache_creation_input_tokens) + cacheRead;
-  return {
-    inputTokens,
-    outputTokens: n(usage?.output_tokens),
-    cachedInputTokens: cacheRead,
-    reported: !!usage,
-  };
-}
-
-export function usageFromOpenAi(usage: OaiUsageIn | null | undefined): StreamUsage {
-  return {
-    inputTokens: n(usage?.prompt_tokens),
-    outputTokens: n(usage?.completion_tokens),
-    cachedInputTokens: n(usage?.prompt_tokens_details?.cached_tokens),
-    reported: !!usage,
-  };
-}
-
-export function toOpenAiUsage(usage: StreamUsage): OaiUsage {
-  return {
-    prompt_tokens: usage.inputTokens,
-    completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
-  };
-}
-
-/** OpenAI does not report cache writes, so all uncached prompt tokens become `input_tokens`. */
-export function toAnthropicUsage(usage: StreamUsage): AntUsageOut {
-  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
-  return {
-    input_tokens: usage.inputTokens - cached,
-    output_tokens: usage.outputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: cached,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,7 +239,7 @@ function deepestIssue(
   };
 }
 
-export function invalid<T>(error: z.ZodError, what: string): Result<T> {
+export function invalid(error: z.ZodError, what: string): Failure {
   const first = error.issues[0];
   if (!first) return { ok: false, message: `Invalid ${what}`, param: null };
   const { path, message } = deepestIssue(first, []);
@@ -298,6 +247,6 @@ export function invalid<T>(error: z.ZodError, what: string): Result<T> {
   return { ok: false, message: param ? `${param}: ${message}` : message, param };
 }
 
-export function fail<T>(message: string, param: string | null): Result<T> {
+export function fail(message: string, param: string | null): Failure {
   return { ok: false, message, param };
 }

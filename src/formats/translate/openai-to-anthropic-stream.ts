@@ -1,20 +1,15 @@
-import {
-  anthropicToolId,
-  contentParts,
-  stopReasonFromFinishReason,
-  toAnthropicUsage,
-  usageFromOpenAi,
-} from "./mapping";
+import { NO_TOKENS, fromOpenAiUsage, toAnthropicUsage, type Usage } from "../usage";
+import { anthropicToolId, contentParts, stopReasonFromFinishReason } from "./mapping";
 import { anthropicErrorFrame, anthropicFrame, usageReporter, type SseTranslator } from "./sse";
-import { OaiChunkIn, type ParsedEvent, type StreamUsage } from "./types";
+import { OaiChunkIn, type ParsedEvent } from "./types";
 
 export interface OpenAiToAnthropicStreamOptions {
   /** The model string the client asked for. */
   model: string;
   /** The id in message_start; defaults to a random `msg_…`. */
   messageId?: string;
-  /** Called once when the stream ends, however it ends. */
-  onUsage?: (usage: StreamUsage) => void;
+  /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
+  onUsage?: (usage: Usage | null) => void;
 }
 
 type ToolCallDelta = NonNullable<
@@ -99,7 +94,7 @@ function scanJson(s: JsonScan, chunk: string): void {
 export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): SseTranslator {
   const messageId = opts.messageId ?? `msg_${crypto.randomUUID().replace(/-/g, "")}`;
   const report = usageReporter(opts.onUsage);
-  let usage: StreamUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false };
+  let usage: Usage | null = null;
   let finished = false;
   let finishSeen = false;
   let finishReason: string | null = null;
@@ -246,7 +241,7 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
       anthropicFrame({
         type: "message_delta",
         delta: { stop_reason: stopReasonFromFinishReason(finishReason, hasToolUse), stop_sequence: null },
-        usage: toAnthropicUsage(usage),
+        usage: toAnthropicUsage(usage ?? NO_TOKENS),
       }),
     );
     out.push(anthropicFrame({ type: "message_stop" }));
@@ -324,7 +319,7 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
       }
     }
     if (chunk.usage) {
-      usage = usageFromOpenAi(chunk.usage);
+      usage = fromOpenAiUsage(chunk.usage);
       // The usage chunk follows the finish_reason (or rides on it): the message is complete.
       if (finishSeen) out.push(...finalize());
     }
@@ -345,7 +340,7 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
             content: [],
             stop_reason: null,
             stop_sequence: null,
-            usage: toAnthropicUsage(usage),
+            usage: toAnthropicUsage(usage ?? NO_TOKENS),
           },
         }),
       );

@@ -5,10 +5,6 @@ import {
   invalid,
   parseToolArguments,
   stopReasonFromFinishReason,
-  toAnthropicUsage,
-  toOpenAiUsage,
-  usageFromAnthropic,
-  usageFromOpenAi,
   contentParts,
 } from "./mapping";
 import {
@@ -18,10 +14,14 @@ import {
   type AntResponseBlockOut,
   type OaiChatCompletionOut,
   type OaiToolCallOut,
-  type Result,
+  type Translated,
 } from "./types";
+import { NO_TOKENS, fromAnthropicUsage, fromOpenAiUsage, toAnthropicUsage, toOpenAiUsage } from "../usage";
 
-/** Non-streaming responses, both ways. Upstream bodies are validated loosely and never trusted to throw. */
+/**
+ * Non-streaming responses, both ways. Upstream bodies are validated loosely and never trusted to throw.
+ * Each hands back the upstream's usage with the body it wrote.
+ */
 
 export interface ResponseOptions {
   /** The model string the client asked for, echoed back as OpenAI and Anthropic both do. */
@@ -36,7 +36,10 @@ export interface ResponseOptions {
  * DeepSeek, vLLM and OpenRouter use and the OpenAI SDK passes through untouched; redacted thinking and
  * server-tool blocks have no OpenAI form and are left out.
  */
-export function messageToChatCompletion(input: unknown, opts: ResponseOptions): Result<OaiChatCompletionOut> {
+export function messageToChatCompletion(
+  input: unknown,
+  opts: ResponseOptions,
+): Translated<OaiChatCompletionOut> {
   const parsed = AntMessageIn.safeParse(input);
   if (!parsed.success) return invalid(parsed.error, "upstream response");
   const msg = parsed.data;
@@ -63,8 +66,10 @@ export function messageToChatCompletion(input: unknown, opts: ResponseOptions): 
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   if (reasoning !== "") message.reasoning_content = reasoning;
 
+  const usage = fromAnthropicUsage(msg.usage);
   return {
     ok: true,
+    usage,
     value: {
       id: msg.id ?? "",
       object: "chat.completion",
@@ -73,7 +78,7 @@ export function messageToChatCompletion(input: unknown, opts: ResponseOptions): 
       choices: [
         { index: 0, message, logprobs: null, finish_reason: finishReasonFromStopReason(msg.stop_reason) },
       ],
-      usage: toOpenAiUsage(usageFromAnthropic(msg.usage)),
+      usage: toOpenAiUsage(usage ?? NO_TOKENS),
     },
   };
 }
@@ -87,7 +92,7 @@ export function messageToChatCompletion(input: unknown, opts: ResponseOptions): 
 export function chatCompletionToMessage(
   input: unknown,
   opts: ResponseOptions,
-): Result<AntMessageResponseOut> {
+): Translated<AntMessageResponseOut> {
   const parsed = OaiChatCompletionIn.safeParse(input);
   if (!parsed.success) return invalid(parsed.error, "upstream response");
   const cc = parsed.data;
@@ -121,8 +126,10 @@ export function chatCompletionToMessage(
     });
   }
   const hasToolUse = content.some((b) => b.type === "tool_use");
+  const usage = fromOpenAiUsage(cc.usage);
   return {
     ok: true,
+    usage,
     value: {
       id: cc.id ?? "",
       type: "message",
@@ -132,7 +139,7 @@ export function chatCompletionToMessage(
       stop_reason:
         m.refusal && !hasToolUse ? "refusal" : stopReasonFromFinishReason(choice.finish_reason, hasToolUse),
       stop_sequence: null,
-      usage: toAnthropicUsage(usageFromOpenAi(cc.usage)),
+      usage: toAnthropicUsage(usage ?? NO_TOKENS),
     },
   };
 }

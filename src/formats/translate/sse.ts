@@ -1,6 +1,7 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { guardedBody, type GuardHooks } from "../../upstream/guarded-body";
-import type { ParsedEvent, StreamUsage } from "./types";
+import type { Usage } from "../usage";
+import type { ParsedEvent } from "./types";
 
 /** SSE framing shared by the two stream translators, and the byte-level plumbing around them. */
 
@@ -49,12 +50,12 @@ export function translateSseStream(
 }
 
 /**
- * Calls `onUsage` at most once: at the terminal event, at an error, at the end of input, or when the
- * client cancels, whichever comes first.
+ * Calls `onUsage` at most once, with the usage the upstream reported (null if it reported none): at the
+ * terminal event, at an error, at the end of input, or when the client cancels, whichever comes first.
  */
 export function usageReporter(
-  onUsage: ((usage: StreamUsage) => void) | undefined,
-): (usage: StreamUsage) => void {
+  onUsage: ((usage: Usage | null) => void) | undefined,
+): (usage: Usage | null) => void {
   let reported = false;
   return (usage) => {
     if (reported || !onUsage) return;

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { Usage } from "../usage";
 
 /**
  * The parts of the OpenAI Chat Completions and Anthropic Messages wire formats that translation reads.
@@ -18,19 +19,17 @@ import * as z from "zod";
  * capability disappears with it (a hosted tool, say): the route reports it in `x-bricklane-dropped`.
  * Fields that only tune the call are dropped without a mention.
  */
-export type Result<T> =
-  { ok: true; value: T; dropped?: readonly string[] } | { ok: false; message: string; param: string | null };
+export type Result<T> = { ok: true; value: T; dropped?: readonly string[] } | Failure;
 
-/** The token counts a stream translator reports once, at its end, so the gateway can meter the call. */
-export interface StreamUsage {
-  /** All input tokens, cached or not (OpenAI's `prompt_tokens`). */
-  inputTokens: number;
-  outputTokens: number;
-  /** The part of `inputTokens` read from the provider's prompt cache. */
-  cachedInputTokens: number;
-  /** False when the upstream reported no usage at all, so the caller knows to estimate. */
-  reported: boolean;
-}
+/** What a translator that cannot go on returns: why, and the field at fault (OpenAI style), if any. */
+export type Failure = { ok: false; message: string; param: string | null };
+
+/**
+ * What a response translator returns: the client's body, and the usage the upstream reported (null: none,
+ * so the caller estimates), read from the upstream's own counts. The gateway books those, not what the
+ * client's format can say (OpenAI's has no place for cache writes).
+ */
+export type Translated<T> = { ok: true; value: T; usage: Usage | null } | Failure;
 
 /** One parsed SSE event, as eventsource-parser's EventSourceParserStream yields it. */
 export interface ParsedEvent {
@@ -228,7 +227,8 @@ export interface OaiUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens: number };
+  prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";

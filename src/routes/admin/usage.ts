@@ -7,6 +7,7 @@ import { providers } from "../../config/store";
 import { parseWith } from "../../formats/validate";
 import { limiterFor, usageScopes, type Scope } from "../../limits/client";
 import type { UsageRow } from "../../limits/limiter";
+import { addUsage, noUsage } from "../../limits/usage-counts";
 import { dayOf } from "../../limits/windows";
 
 /**
@@ -40,13 +41,7 @@ function mergeRows(rows: UsageRow[]): UsageRow[] {
     const id = `${r.day}\u0000${r.provider}\u0000${r.model}`;
     const m = merged.get(id);
     if (!m) merged.set(id, { ...r });
-    else {
-      m.requests += r.requests;
-      m.inputTokens += r.inputTokens;
-      m.outputTokens += r.outputTokens;
-      m.costUsd += r.costUsd;
-      m.errors += r.errors;
-    }
+    else addUsage(m, r);
   }
   return [...merged.values()].sort((a, b) =>
     a.day === b.day
@@ -74,15 +69,7 @@ adminUsage.get("/", async (c) => {
   const from = q.from ?? dayOf(now - (DEFAULT_DAYS - 1) * 86_400_000);
   if (from > to) throw new GatewayError("invalid_request", 400, "'from' is after 'to'.", { param: "from" });
   const rows = mergeRows((await Promise.all(scopes.map((s) => limiterFor(c.env, s).usage(from, to)))).flat());
-  const total = rows.reduce(
-    (t, r) => ({
-      requests: t.requests + r.requests,
-      inputTokens: t.inputTokens + r.inputTokens,
-      outputTokens: t.outputTokens + r.outputTokens,
-      costUsd: t.costUsd + r.costUsd,
-      errors: t.errors + r.errors,
-    }),
-    { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, errors: 0 },
-  );
+  const total = noUsage();
+  for (const row of rows) addUsage(total, row);
   return c.json({ scope: scope ?? { kind: "all" }, from, to, total, data: rows });
 });

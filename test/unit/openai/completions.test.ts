@@ -6,7 +6,7 @@ import {
   completionsObserver,
   messageToTextCompletion,
 } from "../../../src/formats/openai/completions";
-import type { StreamUsage } from "../../../src/formats/translate";
+import type { Usage } from "../../../src/formats/usage";
 import { translateSseStream } from "../../../src/formats/translate/sse";
 import { anthropicSse, encoder, parseSse, streamOf, translate } from "../translate/helpers";
 
@@ -81,6 +81,14 @@ describe("messageToTextCompletion", () => {
     );
     expect(out).toEqual({
       ok: true,
+      usage: {
+        inputTokens: 4,
+        cacheReadTokens: 1,
+        cacheWriteTokens: 0,
+        outputTokens: 2,
+        reasoningTokens: 0,
+        estimated: false,
+      },
       value: {
         id: "msg_1",
         object: "text_completion",
@@ -101,7 +109,7 @@ describe("messageToTextCompletion", () => {
 
 describe("anthropicSseToCompletionsSse", () => {
   it("writes text chunks, one finish chunk, the usage chunk when asked, and [DONE]; reports usage once", async () => {
-    const reports: StreamUsage[] = [];
+    const reports: (Usage | null)[] = [];
     const out = await translate(
       anthropicSse(upstream),
       anthropicSseToCompletionsSse({ includeUsage: true, model: "m", onUsage: (u) => reports.push(u) }),
@@ -117,7 +125,16 @@ describe("anthropicSseToCompletionsSse", () => {
     ]);
     for (const c of chunks) expect(c).toMatchObject({ id: "msg_1", object: "text_completion", model: "m" });
     expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
-    expect(reports).toEqual([{ inputTokens: 7, outputTokens: 3, cachedInputTokens: 0, reported: true }]);
+    expect(reports).toEqual([
+      {
+        inputTokens: 7,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 3,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("ends a cut upstream with an error frame the openai SDK throws on", async () => {
@@ -158,7 +175,14 @@ describe("completionsObserver", () => {
     expect(obs.observe("data: [DONE]\n\n")).toBe(true);
     expect(obs.finished(true)).toBe(true);
     expect(obs.outputChars).toBe(3);
-    expect(obs.usage).toEqual({ inputTokens: 2, outputTokens: 1, estimated: false });
+    expect(obs.usage).toEqual({
+      inputTokens: 2,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 1,
+      reasoningTokens: 0,
+      estimated: false,
+    });
     expect(obs.sawErrorEvent).toBe(false);
     obs.observe(frame({ error: { message: "x" } }));
     expect(obs.sawErrorEvent).toBe(true);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { anthropicSseToResponsesSse } from "../../../src/formats/responses/anthropic-stream";
 import { responseEcho } from "../../../src/formats/responses/request";
-import type { StreamUsage } from "../../../src/formats/translate";
+import type { Usage } from "../../../src/formats/usage";
 import { anthropicSse, translate } from "../translate/helpers";
 import { checkResponsesStream } from "./helpers";
 
 const echo = responseEcho({ tools: [{ type: "function", name: "weather" }], tool_choice: "auto" });
-const opts = (onUsage?: (u: StreamUsage) => void) => ({
+const opts = (onUsage?: (u: Usage | null) => void) => ({
   model: "claude",
   echo,
   responseId: "resp_ant",
@@ -45,12 +45,12 @@ const end = (stop_reason: string, output_tokens = 9) => [
 
 type AntEvent = { type: string; [key: string]: unknown };
 
-const run = (events: AntEvent[], onUsage?: (u: StreamUsage) => void) =>
+const run = (events: AntEvent[], onUsage?: (u: Usage | null) => void) =>
   translate(anthropicSse(events), anthropicSseToResponsesSse(opts(onUsage))).then(checkResponsesStream);
 
 describe("Anthropic events → Responses events", () => {
   it("text then two tool calls: items in block order, arguments from input_json_delta, completed", async () => {
-    const reports: StreamUsage[] = [];
+    const reports: (Usage | null)[] = [];
     const s = await run(
       [
         start,
@@ -121,7 +121,16 @@ describe("Anthropic events → Responses events", () => {
         },
       },
     });
-    expect(reports).toEqual([{ inputTokens: 25, outputTokens: 9, cachedInputTokens: 5, reported: true }]);
+    expect(reports).toEqual([
+      {
+        inputTokens: 25,
+        cacheReadTokens: 5,
+        cacheWriteTokens: 0,
+        outputTokens: 9,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("thinking becomes a reasoning item with summary text", async () => {
@@ -181,7 +190,7 @@ describe("Anthropic events → Responses events", () => {
   });
 
   it("a stream cut before message_stop → response.failed (stream_truncated)", async () => {
-    const reports: StreamUsage[] = [];
+    const reports: (Usage | null)[] = [];
     const s = await run([start, ...toolBlock(0, "toolu_a", "weather", '{"ci')].slice(0, -1), (u) =>
       reports.push(u),
     );

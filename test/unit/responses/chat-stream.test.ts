@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { chatSseToResponsesSse } from "../../../src/formats/responses/chat-stream";
 import { responseEcho } from "../../../src/formats/responses/request";
-import type { StreamUsage } from "../../../src/formats/translate";
+import type { Usage } from "../../../src/formats/usage";
 import { openAiSse, translate } from "../translate/helpers";
 import { checkResponsesStream } from "./helpers";
 
 const echo = responseEcho({ instructions: "be brief" });
-const opts = (onUsage?: (u: StreamUsage) => void) => ({
+const opts = (onUsage?: (u: Usage | null) => void) => ({
   model: "m",
   echo,
   responseId: "resp_test",
@@ -25,12 +25,12 @@ const usageChunk = {
   usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 },
 };
 
-const run = (frames: (object | "[DONE]")[], onUsage?: (u: StreamUsage) => void) =>
+const run = (frames: (object | "[DONE]")[], onUsage?: (u: Usage | null) => void) =>
   translate(openAiSse(frames), chatSseToResponsesSse(opts(onUsage))).then(checkResponsesStream);
 
 describe("chat chunks → Responses events", () => {
   it("text: the full event sequence, completed with usage; usage reported once", async () => {
-    const reports: StreamUsage[] = [];
+    const reports: (Usage | null)[] = [];
     const s = await run(
       [
         chunk({ role: "assistant", content: "" }),
@@ -82,7 +82,16 @@ describe("chat chunks → Responses events", () => {
         },
       ],
     });
-    expect(reports).toEqual([{ inputTokens: 11, outputTokens: 5, cachedInputTokens: 0, reported: true }]);
+    expect(reports).toEqual([
+      {
+        inputTokens: 11,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 5,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("interleaved tool calls: one function_call item each, arguments complete, call ids kept", async () => {
@@ -175,13 +184,13 @@ describe("chat chunks → Responses events", () => {
   });
 
   it("a finish_reason and a clean end without [DONE] is complete; usage unreported", async () => {
-    const reports: StreamUsage[] = [];
+    const reports: (Usage | null)[] = [];
     const s = await run([chunk({ role: "assistant", content: "x" }), chunk({}, "stop")], (u) =>
       reports.push(u),
     );
     expect(s.violations).toEqual([]);
     expect(s.terminal?.type).toBe("response.completed");
-    expect(reports).toEqual([{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false }]);
+    expect(reports).toEqual([null]);
   });
 
   it.each([

@@ -28,6 +28,14 @@ describe("chatCompletionToResponse", () => {
     );
     expect(out).toEqual({
       ok: true,
+      usage: {
+        inputTokens: 10,
+        cacheReadTokens: 2,
+        cacheWriteTokens: 0,
+        outputTokens: 4,
+        reasoningTokens: 0,
+        estimated: false,
+      },
       value: {
         id: "resp_r1",
         object: "response",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { anthropicSseToOpenAiSse } from "../../../src/formats/translate/anthropic-to-openai-stream";
-import type { StreamUsage } from "../../../src/formats/translate/types";
+import type { Usage } from "../../../src/formats/usage";
 import { anthropicSse, assembleOpenAi, parseSse, translate } from "./helpers";
 
 type Ev = { type: string; [key: string]: unknown };
@@ -48,7 +48,7 @@ const messageStop: Ev = { type: "message_stop" };
 
 function run(
   events: Ev[] | string,
-  opts: { includeUsage?: boolean; onUsage?: (u: StreamUsage) => void } = {},
+  opts: { includeUsage?: boolean; onUsage?: (u: Usage | null) => void } = {},
 ) {
   const input = typeof events === "string" ? events : anthropicSse(events);
   return translate(
@@ -143,7 +143,7 @@ describe("anthropicSseToOpenAiSse", () => {
       messageDelta("max_tokens", 30),
       messageStop,
     ];
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     const withUsage = assembleOpenAi(
       await run(events, { includeUsage: true, onUsage: (u) => usages.push(u) }),
     );
@@ -156,7 +156,16 @@ describe("anthropicSseToOpenAiSse", () => {
     expect(withUsage.finishReason).toBe("length");
     expect(withUsage.violations).toEqual([]);
     expect(assembleOpenAi(await run(events)).usage).toBeNull();
-    expect(usages).toEqual([{ inputTokens: 115, outputTokens: 30, cachedInputTokens: 100, reported: true }]);
+    expect(usages).toEqual([
+      {
+        inputTokens: 115,
+        cacheReadTokens: 100,
+        cacheWriteTokens: 5,
+        outputTokens: 30,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("maps thinking to reasoning_content and ignores signatures and redacted thinking", async () => {
@@ -232,14 +241,23 @@ describe("anthropicSseToOpenAiSse", () => {
   });
 
   it("ends a stream cut before message_stop with an error, never [DONE]", async () => {
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     const out = await run([messageStart(), textStart(0), textDelta(0, "half")], {
       onUsage: (u) => usages.push(u),
     });
     const a = assembleOpenAi(out);
     expect(a.error?.code).toBe("stream_truncated");
     expect(a.done).toBe(false);
-    expect(usages).toEqual([{ inputTokens: 25, outputTokens: 1, cachedInputTokens: 0, reported: true }]);
+    expect(usages).toEqual([
+      {
+        inputTokens: 25,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 1,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("treats a stream cut after message_delta as cut too", async () => {
@@ -285,13 +303,13 @@ describe("anthropicSseToOpenAiSse", () => {
   });
 
   it("reports usage once, marked unreported when the upstream sent none", async () => {
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     await run([textStart(0), textDelta(0, "x"), stop(0), messageStop], { onUsage: (u) => usages.push(u) });
-    expect(usages).toEqual([{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false }]);
+    expect(usages).toEqual([null]);
   });
 
   it("takes cumulative usage from message_delta when it carries input counts", async () => {
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     await run(
       [
         messageStart({ input_tokens: 0, output_tokens: 0 }),
@@ -304,6 +322,15 @@ describe("anthropicSseToOpenAiSse", () => {
       ],
       { onUsage: (u) => usages.push(u) },
     );
-    expect(usages).toEqual([{ inputTokens: 9, outputTokens: 4, cachedInputTokens: 0, reported: true }]);
+    expect(usages).toEqual([
+      {
+        inputTokens: 9,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 4,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { anthropicSseToOpenAiSse } from "../../../src/formats/translate/anthropic-to-openai-stream";
 import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-to-anthropic-stream";
 import type { SseTranslator } from "../../../src/formats/translate/sse";
-import type { StreamUsage } from "../../../src/formats/translate/types";
+import type { Usage } from "../../../src/formats/usage";
 import { assembleAnthropic, assembleOpenAi, encoder, splitBytes, translate } from "./helpers";
 
 /**
@@ -31,7 +31,7 @@ async function checkGolden(dir: string, name: string, make: () => SseTranslator)
 }
 
 describe("golden: Anthropic upstream → OpenAI client", () => {
-  const usages: StreamUsage[] = [];
+  const usages: (Usage | null)[] = [];
   const make = () =>
     anthropicSseToOpenAiSse({
       includeUsage: true,
@@ -104,12 +104,19 @@ describe("golden: Anthropic upstream → OpenAI client", () => {
     ]);
     expect(a).toMatchObject({ done: false, finishReason: null, violations: [] });
     expect(a.error?.code).toBe("stream_truncated");
-    expect(usages[0]).toEqual({ inputTokens: 88, outputTokens: 1, cachedInputTokens: 0, reported: true });
+    expect(usages[0]).toEqual({
+      inputTokens: 88,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 1,
+      reasoningTokens: 0,
+      estimated: false,
+    });
   });
 });
 
 describe("golden: OpenAI upstream → Anthropic client", () => {
-  const usages: StreamUsage[] = [];
+  const usages: (Usage | null)[] = [];
   const make = () =>
     openAiSseToAnthropicSse({
       model: "openai/gpt-4o",
@@ -211,6 +218,6 @@ describe("golden: OpenAI upstream → Anthropic client", () => {
     ]);
     expect(a).toMatchObject({ stopped: false, violations: [] });
     expect(a.error?.type).toBe("api_error");
-    expect(usages[0]).toEqual({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false });
+    expect(usages[0]).toEqual(null);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-to-anthropic-stream";
 import { translateSseStream } from "../../../src/formats/translate/sse";
-import type { StreamUsage } from "../../../src/formats/translate/types";
+import type { Usage } from "../../../src/formats/usage";
 import {
   assembleAnthropic,
   encoder,
@@ -43,7 +43,7 @@ const usage = (prompt: number, completion: number, cached = 0) => ({
   },
 });
 
-function run(frames: (object | "[DONE]")[] | string, onUsage?: (u: StreamUsage) => void) {
+function run(frames: (object | "[DONE]")[] | string, onUsage?: (u: Usage | null) => void) {
   const input = typeof frames === "string" ? frames : openAiSse(frames);
   return translate(
     input,
@@ -458,16 +458,16 @@ describe("openAiSseToAnthropicSse", () => {
   });
 
   it("ends normally on [DONE] without a usage chunk, and on a clean end after the finish_reason", async () => {
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     const a = assembleAnthropic(await run([text("x"), finish("stop"), "[DONE]"], (u) => usages.push(u)));
     expect(a).toMatchObject({ stopReason: "end_turn", stopped: true, violations: [] });
-    expect(usages).toEqual([{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reported: false }]);
+    expect(usages).toEqual([null]);
     const b = assembleAnthropic(await run([text("x"), finish("stop")]));
     expect(b).toMatchObject({ stopReason: "end_turn", stopped: true, violations: [] });
   });
 
   it("ends a stream cut before any finish_reason or [DONE] with an error event", async () => {
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     const a = assembleAnthropic(await run([role, text("half")], (u) => usages.push(u)));
     expect(a.blocks).toEqual([{ type: "text", text: "half" }]);
     expect(a.stopped).toBe(false);

@@ -261,7 +261,8 @@ function renderAnthropic(m: AntModel) {
         type: "message",
         role: "assistant",
         content: [],
-        usage: { ...m.usage, output_tokens: 1 },
+        // Usage counters are running totals: the final output count is never below the first.
+        usage: { ...m.usage, output_tokens: Math.min(1, m.usage.output_tokens) },
       },
     },
   ];

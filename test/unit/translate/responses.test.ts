@@ -35,6 +35,14 @@ describe("messageToChatCompletion", () => {
     const result = messageToChatCompletion(anthropicMessage, opts);
     expect(result).toEqual({
       ok: true,
+      usage: {
+        inputTokens: 140,
+        cacheReadTokens: 30,
+        cacheWriteTokens: 10,
+        outputTokens: 20,
+        reasoningTokens: 0,
+        estimated: false,
+      },
       value: {
         id: "msg_01",
         object: "chat.completion",
@@ -128,6 +136,14 @@ describe("chatCompletionToMessage", () => {
   it("translates text, tool calls, stop reason and usage", () => {
     expect(chatCompletionToMessage(completion, opts)).toEqual({
       ok: true,
+      usage: {
+        inputTokens: 50,
+        cacheReadTokens: 20,
+        cacheWriteTokens: 0,
+        outputTokens: 9,
+        reasoningTokens: 0,
+        estimated: false,
+      },
       value: {
         id: "chatcmpl-1",
         type: "message",

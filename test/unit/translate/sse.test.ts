@@ -3,7 +3,7 @@ import { anthropicSseToOpenAiSse } from "../../../src/formats/translate/anthropi
 import { openAiSseToAnthropicSse } from "../../../src/formats/translate/openai-to-anthropic-stream";
 import { translateSseStream } from "../../../src/formats/translate/sse";
 import { guardedBody } from "../../../src/upstream/guarded-body";
-import type { StreamUsage } from "../../../src/formats/translate/types";
+import type { Usage } from "../../../src/formats/usage";
 import { anthropicSse, assembleOpenAi, encoder, failingStreamOf, readAll, splitBytes } from "./helpers";
 
 /** A body the test feeds by hand, recording whether the consumer cancelled it. */
@@ -51,7 +51,7 @@ describe("translateSseStream", () => {
 
   it("cancels the upstream body when the client goes away, and still reports usage once", async () => {
     const upstream = manualBody();
-    const usages: StreamUsage[] = [];
+    const usages: (Usage | null)[] = [];
     const reader = translateSseStream(
       upstream.body,
       anthropicSseToOpenAiSse({ includeUsage: false, model: "m", onUsage: (u) => usages.push(u) }),
@@ -62,7 +62,16 @@ describe("translateSseStream", () => {
     // Cancellation travels back through every stage of the pipe.
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(upstream.state.cancelled).toBe(true);
-    expect(usages).toEqual([{ inputTokens: 3, outputTokens: 1, cachedInputTokens: 0, reported: true }]);
+    expect(usages).toEqual([
+      {
+        inputTokens: 3,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        outputTokens: 1,
+        reasoningTokens: 0,
+        estimated: false,
+      },
+    ]);
   });
 
   it("ends with an in-band OpenAI error when the upstream body fails mid-stream", async () => {
