@@ -183,8 +183,10 @@ describe("console", () => {
     );
     expect(answer.choices[0]?.message.content).toBeTruthy();
 
-    // Usage is recorded after the response (the Worker's waitUntil, in another process): nothing here
-    // can wait on that itself, so the page is reloaded until the count shows, within a bound.
+    // The last 24 hours come from the call log, which its Queue consumer stores in batches after the
+    // response: wait for this call's batch. Usage goes to the limiters within USAGE_FLUSH_MS (1 s), in
+    // another process: nothing here can wait on that itself, so the page is reloaded until it shows.
+    await logged;
     await open("overview", "Overview");
     const week = page.getByTestId("last-7d-calls");
     await expect
@@ -197,6 +199,10 @@ describe("console", () => {
         { timeout: 15_000, interval: 250 },
       )
       .toBe("1");
+    // Rendered once the call log has answered.
+    const day = page.getByTestId("last-24h-calls");
+    await day.waitFor();
+    expect((await day.textContent())?.replace(/\D/g, "")).toBe("1");
     await page.getByTestId("top-keys").getByText(KEY_NAME).waitFor();
     await page.getByTestId("top-teams").getByText(TEAM).waitFor();
     await page.getByTestId("top-models").getByText(`${PROVIDER}/databricks-claude-sonnet-4`).waitFor();
@@ -215,8 +221,6 @@ describe("console", () => {
   });
 
   it("sees the call on Calls", async () => {
-    // The call log's Queue consumer stores calls in batches after the response: wait for this call's.
-    await logged;
     await open("calls", "Calls");
     const row = page.getByTestId("calls-table").locator("tr", { hasText: KEY_NAME });
     await row.first().waitFor();
