@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { anthropicObserver } from "../../src/formats/anthropic/passthrough-observer";
 import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
 import { passthroughBody, type FrameObserver, type StreamReport } from "../../src/formats/passthrough";
+import { NO_TOKENS } from "../../src/formats/usage";
 import { Redactor } from "../../src/upstream/redactor";
 
 const SECRET = "dapi-5f0c2b9e8d7a6f5e4d3c2b1a09f8e7d6";
@@ -137,7 +138,7 @@ describe("passthroughBody with the OpenAI observer", () => {
         const { out, report } = await run(chunked(input, points), openAiObserver({ dropUsageChunk: false }));
         expect(out).toBe(input);
         expect(report.end).toBe("complete");
-        expect(report.usage).toEqual({ inputTokens: 11, outputTokens: 7, estimated: false });
+        expect(report.usage).toEqual({ ...NO_TOKENS, inputTokens: 11, outputTokens: 7, estimated: false });
         expect(report.outputChars).toBe(words.join("").length);
       }),
     );
@@ -394,7 +395,7 @@ describe("passthroughBody with the Anthropic observer", () => {
         });
         expect(out).toBe(input);
         expect(report).toEqual({
-          usage: { inputTokens: 9, outputTokens: 5, estimated: false },
+          usage: { ...NO_TOKENS, inputTokens: 9, outputTokens: 5, estimated: false },
           outputChars: words.join("").length,
           end: "complete",
         });
