@@ -283,7 +283,7 @@ async function run(args, opts) {
         res,
         () =>
           table(
-            ["TIME", "STATUS", "KEY", "TEAM", "MODEL", "IN", "OUT", "COST_USD", "MS", "TTFB_MS"],
+            ["TIME", "STATUS", "KEY", "TEAM", "MODEL", "IN", "OUT", "COST_USD", "MS", "FIRST_BYTE_MS"],
             res.data.map((c) => [
               String(c.time),
               String(c.status),
@@ -294,7 +294,7 @@ async function run(args, opts) {
               String(c.outputTokens ?? ""),
               c.costUsd === undefined ? "" : Number(c.costUsd).toFixed(4),
               String(c.durationMs ?? ""),
-              String(c.ttfbMs ?? ""),
+              String(c.firstByteMs ?? ""),
             ]),
           ) + (res.nextCursor ? "\n(more: narrow the filters or raise --limit)" : ""),
       );

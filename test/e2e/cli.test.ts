@@ -167,7 +167,10 @@ describe("bricklane CLI", () => {
       expect(calls.stderr).toContain("GET /admin/calls?limit=5 answered 404");
     } else {
       expect(calls.code).toBe(0);
-      expect(calls.stdout).toContain("databricks/databricks-claude-sonnet-4");
+      // The call's row, down to its duration and its first byte (both measured, so both numbers).
+      expect(calls.stdout).toMatch(
+        /\s200\s.*databricks\/databricks-claude-sonnet-4\s+\d+\s+\d+\s+\d+\.\d{4}\s+\d+\s+\d+\s*$/m,
+      );
     }
   });
 });

@@ -25,6 +25,7 @@ const PROVIDER = `dbx-${suffix}`;
 const TEAM = `ml-${suffix}`;
 const KEY_NAME = `laptop-${suffix}`;
 const CALL_ID = `console-test-call-${suffix}`;
+const ROUTE = `claude-${suffix}`;
 /** Resolves when the call log's consumer has stored the call made through the gateway. */
 let logged: Promise<string> | undefined;
 
@@ -215,7 +216,9 @@ describe("console", () => {
     const csvPath = await (await download).path();
     const { readFileSync } = await import("node:fs");
     const csv = readFileSync(csvPath, "utf8");
-    expect(csv.split("\n")[0]).toBe("day,provider,model,requests,inputTokens,outputTokens,costUsd,errors");
+    expect(csv.split("\n")[0]).toBe(
+      "day,provider,model,requests,inputTokens,cacheReadTokens,cacheWriteTokens,outputTokens,reasoningTokens,costUsd,errors",
+    );
     expect(csv).toContain(`${PROVIDER},databricks-claude-sonnet-4,1,`);
     await shot("07-usage");
   });
@@ -224,8 +227,46 @@ describe("console", () => {
     await open("calls", "Calls");
     const row = page.getByTestId("calls-table").locator("tr", { hasText: KEY_NAME });
     await row.first().waitFor();
-    expect(await row.first().textContent()).toContain("200");
+    const cells = await row.first().locator("td").allTextContents();
+    expect(cells[1]).toBe("200");
+    // Latency and first byte are both measured for a call an upstream answered.
+    expect(cells.slice(8, 10)).toEqual([
+      expect.stringMatching(/^\d+ ms$/),
+      expect.stringMatching(/^\d+ ms$/),
+    ]);
     await shot("08-calls");
+  });
+
+  it("creates a route, refusing one that names a provider that does not exist, and calls through it", async () => {
+    await open("routes", "Routes");
+    await page.getByTestId("new-route-button").click();
+    const form = page.getByTestId("route-form");
+    await form.locator("input[name=name]").fill(ROUTE);
+    await form
+      .locator("textarea[name=settings]")
+      .fill(JSON.stringify({ destinations: [{ provider: "ghost", model: "m" }] }));
+    await form.getByRole("button", { name: "Create route" }).click();
+    // One problem: the message alone, no list.
+    await form.getByRole("alert").getByText("'ghost'", { exact: false }).waitFor();
+    await form.locator("textarea[name=settings]").fill(
+      JSON.stringify({
+        destinations: [{ provider: PROVIDER, model: "databricks-claude-sonnet-4" }],
+        fallbacks: [{ provider: PROVIDER, model: "databricks-claude-sonnet-4-5" }],
+      }),
+    );
+    await form.getByRole("button", { name: "Create route" }).click();
+    const row = page.getByTestId("routes-table").locator("tr", { hasText: ROUTE });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${PROVIDER}/databricks-claude-sonnet-4-5`);
+    await shot("09-routes");
+
+    const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: ROUTE, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { model: string }).model).toContain("databricks-claude-sonnet-4");
   });
 
   it("disables the key, and the gateway refuses it at once", async () => {
@@ -235,7 +276,7 @@ describe("console", () => {
     const row = page.getByTestId("keys-table").locator("tr", { hasText: KEY_NAME });
     await row.getByText("disabled", { exact: true }).waitFor();
     await row.getByRole("button", { name: "Enable" }).waitFor();
-    await shot("09-key-disabled");
+    await shot("10-key-disabled");
     const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
@@ -252,8 +293,6 @@ describe("console", () => {
       .getByRole("button", { name: "Delete" })
       .click();
     await page.getByRole("alert").getByText(`key '${KEY_NAME}'`, { exact: false }).waitFor();
-    await shot("10-team-in-use");
-    await open("routes", "Routes");
-    await shot("11-routes");
+    await shot("11-team-in-use");
   });
 });

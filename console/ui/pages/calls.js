@@ -18,7 +18,7 @@ const COLUMNS = [
   { label: "Tokens out", num: true, render: (c) => fmt.int(c.outputTokens) },
   { label: "Cost", num: true, render: (c) => fmt.usd(c.costUsd) },
   { label: "Latency", num: true, render: (c) => fmt.ms(c.durationMs) },
-  { label: "First byte", num: true, render: (c) => fmt.ms(c.ttfbMs) },
+  { label: "First byte", num: true, render: (c) => fmt.ms(c.firstByteMs) },
   { label: "Request id", render: (c) => html`<code class="muted">${c.requestId}</code>` },
 ];
 

@@ -225,5 +225,9 @@ export function Keys() {
       rows=${keys.data?.data}
       empty=${keys.loading ? "Loading…" : "No keys yet."}
     />
+    <p class="hint">
+      Live: the last 60 s. Requests count as used once a gateway isolate leases them (up to a quarter of what
+      is left, for at most 1 s), until it reports how many it used; the rest come back.
+    </p>
   </div>`;
 }

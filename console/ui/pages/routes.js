@@ -77,7 +77,9 @@ export function RoutesPage() {
     },
   ];
   return html`<div>
-    <div class="toolbar"><button onClick=${() => setMode({ create: true })}>New route</button></div>
+    <div class="toolbar">
+      <button onClick=${() => setMode({ create: true })} data-testid="new-route-button">New route</button>
+    </div>
     ${
       mode &&
       html`<${RouteForm}

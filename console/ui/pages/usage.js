@@ -2,7 +2,19 @@ import { useState } from "preact/hooks";
 import { api, dayBefore, downloadCsv, fmt, query } from "../api.js";
 import { ChartView, ErrorBox, Field, PALETTE, Table, html, useLoad } from "../components.js";
 
-const COLUMNS = ["day", "provider", "model", "requests", "inputTokens", "outputTokens", "costUsd", "errors"];
+const COLUMNS = [
+  "day",
+  "provider",
+  "model",
+  "requests",
+  "inputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "outputTokens",
+  "reasoningTokens",
+  "costUsd",
+  "errors",
+];
 const METRICS = { requests: "Calls", tokens: "Tokens", costUsd: "Cost (USD)" };
 
 function summary(t) {
@@ -145,7 +157,10 @@ export function Usage() {
                       { label: "Model", key: "model" },
                       { label: "Calls", num: true, render: (r) => fmt.int(r.requests) },
                       { label: "Input tokens", num: true, render: (r) => fmt.int(r.inputTokens) },
+                      { label: "of which cache reads", num: true, render: (r) => fmt.int(r.cacheReadTokens) },
+                      { label: "cache writes", num: true, render: (r) => fmt.int(r.cacheWriteTokens) },
                       { label: "Output tokens", num: true, render: (r) => fmt.int(r.outputTokens) },
+                      { label: "of which reasoning", num: true, render: (r) => fmt.int(r.reasoningTokens) },
                       { label: "Cost", num: true, render: (r) => fmt.usd(r.costUsd) },
                       { label: "Errors", num: true, render: (r) => fmt.int(r.errors) },
                     ]}
