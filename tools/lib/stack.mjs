@@ -262,7 +262,9 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
   try {
     url = (await mf.ready).toString().replace(/\/$/, "");
     // The gateway's call log needs its D1 table; other Workers served here (the bench's floor) have none.
-    if (workerOptions.d1Databases) await migrateInMemory(mf);
+    // (wrangler gives `{}` for a config without D1, so the binding itself is looked for.)
+    const d1 = /** @type {Record<string, unknown> | undefined} */ (workerOptions.d1Databases);
+    if (d1 && CALLS_DB in d1) await migrateInMemory(mf);
   } catch (err) {
     await stop();
     throw err;
