@@ -87,7 +87,9 @@ export async function startAll() {
   try {
     const portkey = await startPortkey({ upstream: base.emulator.url });
     stops.push(portkey.stop);
+    // Without Miniflare's asset router in front (see serveBundle): the edge routes /ui/* before the Worker.
     const gateway = await startGatewayMiniflare({
+      assets: false,
       entry: join(REPO_ROOT, "bench", "gateway-entry.ts"),
       vars: { ADMIN_TOKEN, DATABRICKS_PAT: PAT },
     });

@@ -16,14 +16,18 @@ import { ADMIN_TOKEN } from "./helpers";
  */
 export function observedWorker() {
   const sent: CallRecord[] = [];
+  /** How many records each sendBatch carried. */
+  const batches: number[] = [];
   const points: AnalyticsEngineDataPoint[] = [];
   const queue: Queue = {
-    async send(body: unknown) {
-      sent.push(body as CallRecord);
-      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    async send() {
+      throw new Error("the call log sends its records in batches");
     },
-    async sendBatch() {
-      throw new Error("the call log sends one record at a time");
+    async sendBatch(messages: Iterable<MessageSendRequest>) {
+      const bodies = [...messages].map((m) => m.body as CallRecord);
+      sent.push(...bodies);
+      batches.push(bodies.length);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
     },
     async metrics() {
       return { backlogCount: 0, backlogBytes: 0 };
@@ -38,7 +42,7 @@ export function observedWorker() {
     const res = await worker.fetch(new Request(`http://gateway.test${url}`, init), testEnv, ctx);
     return { res, settled: () => waitOnExecutionContext(ctx) };
   }
-  return { env: testEnv, sent, points, fetch };
+  return { env: testEnv, sent, batches, points, fetch };
 }
 
 let messages = 0;

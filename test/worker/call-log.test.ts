@@ -152,6 +152,24 @@ describe("the call log: one record per call that reached an upstream", () => {
     });
   });
 
+  it("records leave through the isolate's batches (sendBatch), each once (grouping: test/unit/call-log-outbox.test.ts)", async () => {
+    const w = observedWorker();
+    const { key, model } = await setupCall(anthropicFormat());
+    const calls = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        w.fetch(
+          "/v1/messages",
+          messagesInit(key, { model, max_tokens: 10, messages: userMessage(`batch ${i}`) }),
+        ),
+      ),
+    );
+    for (const { res } of calls) expect(res.status).toBe(200);
+    await Promise.all(calls.map(async ({ res, settled }) => (await res.text(), settled())));
+    expect(w.sent).toHaveLength(5);
+    expect(new Set(w.sent.map((r) => r.id)).size).toBe(5);
+    expect(w.batches.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+
   it("a stream the upstream cuts: one record, an error, with estimated tokens", async () => {
     const w = observedWorker();
     const { key, model } = await setupCall();

@@ -223,13 +223,17 @@ export async function bundleWorker({ configPath = join(REPO_ROOT, "wrangler.toml
  * machine gets to how workerd serves it at the edge. Bindings come from the bundle's wrangler config;
  * state is in memory. stop() disposes Miniflare and leaves the bundle in place.
  * @param {Bundle} bundle
- * @param {{ vars?: Record<string, string> }} [options]
+ * @param {{ vars?: Record<string, string>, assets?: boolean, inspectorPort?: number }} [options]
+ *   inspectorPort: workerd's inspector (the bench's profiler); assets: false leaves the config's static assets (the console) out. At the edge, Cloudflare routes a
+ *   request to a static file before the Worker runs and at no cost to it; Miniflare instead puts a
+ *   JavaScript router Worker in front of every request, which the bench would count as the gateway's.
  * @returns {Promise<Gateway>}
  */
-export async function serveBundle(bundle, { vars = {} } = {}) {
+export async function serveBundle(bundle, { vars = {}, assets = true, inspectorPort } = {}) {
   const { Miniflare } = await import("miniflare");
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(bundle.configPath);
+  if (!assets) delete workerOptions.assets;
   let output = "";
   const lines = lineWatcher();
   const mf = new Miniflare({
@@ -252,6 +256,7 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
     bindings: { ...workerOptions.bindings, ...vars },
     host: "127.0.0.1",
     port: await freePort(),
+    ...(inspectorPort === undefined ? {} : { inspectorPort }),
   });
   const stop = async () => {
     liveStops.delete(stop);
@@ -275,13 +280,14 @@ export async function serveBundle(bundle, { vars = {} } = {}) {
 /**
  * A Worker bundled by wrangler (as `wrangler deploy` would) and run by Miniflare directly (see
  * serveBundle). Used by the bench.
- * @param {{ vars?: Record<string, string>, configPath?: string, entry?: string }} [options]
+ * @param {{ vars?: Record<string, string>, configPath?: string, entry?: string, assets?: boolean }} [options]
+ *   assets: see serveBundle
  * @returns {Promise<Gateway>}
  */
-export async function startGatewayMiniflare({ vars = {}, configPath, entry } = {}) {
+export async function startGatewayMiniflare({ vars = {}, configPath, entry, assets = true } = {}) {
   const bundle = await bundleWorker({ configPath, entry });
   try {
-    const served = await serveBundle(bundle, { vars });
+    const served = await serveBundle(bundle, { vars, assets });
     return {
       ...served,
       stop: async () => {

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CallLogOutbox } from "../../src/observe/outbox";
+import type { CallRecord } from "../../src/observe/record";
+
+/** A Queue that records each sendBatch, failing the first `failures` of them. */
+function recordingQueue(failures = 0) {
+  const batches: { id: string; bytes: number }[][] = [];
+  let failed = 0;
+  const queue = {
+    async send() {
+      throw new Error("the outbox sends batches only");
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest>) {
+      if (failed < failures) {
+        failed += 1;
+        throw new Error("queue unavailable");
+      }
+      batches.push(
+        [...messages].map((m) => ({
+          id: (m.body as CallRecord).id,
+          bytes: new TextEncoder().encode(JSON.stringify(m.body)).byteLength,
+        })),
+      );
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    },
+    async metrics() {
+      return { backlogCount: 0, backlogBytes: 0 };
+    },
+  } satisfies Queue;
+  return { queue, batches };
+}
+
+let n = 0;
+/** Only what the outbox reads (id, requestId) and its size matter here. */
+const record = (extra: Record<string, unknown> = {}) =>
+  ({ id: `call-${++n}`, requestId: `req-${n}`, ...extra }) as unknown as CallRecord;
+
+describe("the call log's outbox", () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it("sends the records added within one flush interval in one sendBatch, then settles their promises", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    const settled: string[] = [];
+    const records = [record(), record(), record()];
+    const done = records.map((r) => outbox.add(queue, r, 1000).then(() => settled.push(r.id)));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(batches).toHaveLength(0);
+    expect(settled).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await Promise.all(done);
+    expect(batches.map((b) => b.map((m) => m.id))).toEqual([records.map((r) => r.id)]);
+    expect(settled).toHaveLength(3);
+
+    // The next record opens a new batch with its own timer.
+    const later = record();
+    const p = outbox.add(queue, later, 1000);
+    await vi.advanceTimersByTimeAsync(1000);
+    await p;
+    expect(batches.at(-1)?.map((m) => m.id)).toEqual([later.id]);
+  });
+
+  it("sends at once when a batch holds 100 records, the most a Queue takes in one sendBatch", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    const first = Array.from({ length: 100 }, () => outbox.add(queue, record(), 60_000));
+    await Promise.all(first);
+    expect(batches.map((b) => b.length)).toEqual([100]);
+    const next = outbox.add(queue, record(), 60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await next;
+    expect(batches.map((b) => b.length)).toEqual([100, 1]);
+  });
+
+  it("keeps every batch under the Queue's 256 KB, starting a new one before a record would cross it", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    // Records with bodies, as `logBodies` keeps them (each body capped at 32 KiB).
+    const big = () => record({ requestBody: "é".repeat(16_000), responseBody: "x".repeat(32_000) });
+    const done = Array.from({ length: 12 }, () => outbox.add(queue, big(), 1000));
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(done);
+    expect(batches.flat()).toHaveLength(12);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) {
+      expect(batch.reduce((sum, m) => sum + m.bytes, 0)).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+
+  it("tries a failed send once more, and queues the batch when the second try works", async () => {
+    const { queue, batches } = recordingQueue(1);
+    const outbox = new CallLogOutbox();
+    const p = outbox.add(queue, record(), 10);
+    await vi.advanceTimersByTimeAsync(10);
+    await p;
+    expect(batches).toHaveLength(1);
+  });
+
+  it("when both tries fail, logs which calls never reached the call log and still settles", async () => {
+    const { queue, batches } = recordingQueue(2);
+    const outbox = new CallLogOutbox();
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
+    try {
+      const lost = [record(), record()];
+      const done = lost.map((r) => outbox.add(queue, r, 10));
+      await vi.advanceTimersByTimeAsync(10);
+      await Promise.all(done);
+      expect(batches).toHaveLength(0);
+      expect(errors).toHaveLength(1);
+      expect(JSON.parse(errors[0] ?? "{}")).toEqual({
+        msg: "call log: the records could not be queued",
+        callIds: lost.map((r) => r.id),
+        requestIds: lost.map((r) => r.requestId),
+        error: "queue unavailable",
+      });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
