@@ -38,6 +38,8 @@ export default defineConfig({
                 WRONG_CLIENT_SECRET: "not-the-sp-secret",
                 // Usage reaches the limiters within this (ms); tests that need batching pass their own.
                 USAGE_FLUSH_MS: "10",
+                // Likewise the call log's records reach its (recording) queue.
+                CALL_LOG_FLUSH_MS: "10",
               },
               // Calls send their records to a queue nobody consumes here, so no consumer runs in the
               // background of unrelated tests; the call log's tests drive the consumer themselves

@@ -1,10 +1,9 @@
-import { flushMsOf } from "../limits/batches";
 import { callLogLine } from "./log-line";
 import { metricsDataPoint } from "./metrics";
-import { outbox } from "./outbox";
+import { flushMsOf, outbox } from "./outbox";
 import type { CallRecord } from "./record";
 
-export type ObserveEnv = Pick<CloudflareBindings, "CALL_LOG" | "CALL_METRICS" | "USAGE_FLUSH_MS">;
+export type ObserveEnv = Pick<CloudflareBindings, "CALL_LOG" | "CALL_METRICS" | "CALL_LOG_FLUSH_MS">;
 
 /**
  * Everything the gateway keeps of one call that reached an upstream, written from one place and once per
