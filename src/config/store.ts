@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { GatewayError } from "../errors";
 import { cacheDelete, cacheGet, cacheSet } from "./cache";
 import { KeyIndex, KeyRecord, Provider, Route, Team } from "./schemas";
+import { durationMs } from "./vars";
 
 /**
  * Config in Workers KV (layout: docs/storage-schema.md). Every read is validated with the same zod schema
@@ -13,8 +14,7 @@ type Env = Pick<CloudflareBindings, "CONFIG" | "CONFIG_CACHE_TTL_MS">;
 const DEFAULT_TTL_MS = 5000;
 
 function ttl(env: Env): number {
-  const n = Number(env.CONFIG_CACHE_TTL_MS);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_TTL_MS;
+  return durationMs(env.CONFIG_CACHE_TTL_MS, DEFAULT_TTL_MS);
 }
 
 async function readValidated<S extends z.ZodType>(

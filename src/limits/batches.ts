@@ -1,3 +1,4 @@
+import { durationMs } from "../config/vars";
 import { limiterFor, type Scope } from "./client";
 import type { CallUsage, UsageBatch, UsageRow } from "./limiter";
 import { addUsage, noUsage } from "./usage-counts";
@@ -135,8 +136,7 @@ function opened(): Open {
 
 /** The flush interval from the `USAGE_FLUSH_MS` var (ms); the default when unset or not a number. */
 export function flushMsOf(env: { USAGE_FLUSH_MS?: string }): number {
-  const ms = Number(env.USAGE_FLUSH_MS);
-  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_FLUSH_MS;
+  return durationMs(env.USAGE_FLUSH_MS, DEFAULT_FLUSH_MS);
 }
 
 /** The isolate's batches, shared by every request it serves. */

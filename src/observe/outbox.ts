@@ -1,3 +1,4 @@
+import { durationMs } from "../config/vars";
 import type { CallRecord } from "./record";
 
 /**
@@ -91,8 +92,7 @@ export const DEFAULT_FLUSH_MS = 1000;
 
 /** The interval from the `CALL_LOG_FLUSH_MS` var (ms); the default when unset or not a number. */
 export function flushMsOf(env: { CALL_LOG_FLUSH_MS?: string }): number {
-  const ms = Number(env.CALL_LOG_FLUSH_MS);
-  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_FLUSH_MS;
+  return durationMs(env.CALL_LOG_FLUSH_MS, DEFAULT_FLUSH_MS);
 }
 
 /** The isolate's outbox, shared by every request it serves. */

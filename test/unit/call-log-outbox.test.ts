@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CallLogOutbox } from "../../src/observe/outbox";
+import { CallLogOutbox, flushMsOf } from "../../src/observe/outbox";
 import type { CallRecord } from "../../src/observe/record";
 
 /** A Queue that records each sendBatch, failing the first `failures` of them. */
@@ -118,5 +118,11 @@ describe("the call log's outbox", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("reads its interval from CALL_LOG_FLUSH_MS, falling back to 1 s", () => {
+    expect(flushMsOf({ CALL_LOG_FLUSH_MS: "10" })).toBe(10);
+    expect(flushMsOf({})).toBe(1000);
+    expect(flushMsOf({ CALL_LOG_FLUSH_MS: "later" })).toBe(1000);
   });
 });

@@ -154,5 +154,7 @@ describe("usage batches", () => {
     expect(flushMsOf({})).toBe(1000);
     expect(flushMsOf({ USAGE_FLUSH_MS: "soon" })).toBe(1000);
     expect(flushMsOf({ USAGE_FLUSH_MS: "-5" })).toBe(1000);
+    expect(flushMsOf({ USAGE_FLUSH_MS: " " })).toBe(1000);
+    expect(flushMsOf({ USAGE_FLUSH_MS: "0" })).toBe(0);
   });
 });
