@@ -19,6 +19,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codexConfig } from "../tools/lib/codex.mjs";
 import { REPO_ROOT, startStack } from "../tools/lib/stack.mjs";
 import { percentile } from "./first-byte.mjs";
 
@@ -42,26 +43,7 @@ async function run(gateway, key, websockets) {
   const dir = await mkdtemp(join(tmpdir(), "bricklane-ttft-work-"));
   await writeFile(
     join(home, "config.toml"),
-    `model = "bench/databricks-claude-sonnet-4"
-model_provider = "bricklane"
-check_for_update_on_startup = false
-[features]
-plugins = false
-[analytics]
-enabled = false
-[feedback]
-enabled = false
-[history]
-persistence = "none"
-[otel]
-exporter = "none"
-[model_providers.bricklane]
-name = "Bricklane"
-base_url = "${gateway}/v1"
-env_key = "BRICKLANE_KEY"
-wire_api = "responses"
-supports_websockets = ${websockets}
-`,
+    codexConfig({ gatewayUrl: gateway, model: "bench/databricks-claude-sonnet-4", websockets }),
   );
   const t0 = performance.now();
   const child = spawn(

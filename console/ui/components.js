@@ -203,3 +203,54 @@ export function Stat({ label, value, sub, testId }) {
     ${sub && html`<div class="stat-sub">${sub}</div>`}
   </div>`;
 }
+
+/**
+ * A named config object edited as JSON (providers and routes nest, so JSON is the honest editor):
+ * `save(name, settings)` writes it, and the API's own messages are shown as they come. The name is fixed
+ * once the object exists.
+ */
+export function NamedJsonForm({
+  save,
+  testId,
+  nameHint,
+  settingsHint,
+  template,
+  what,
+  initial,
+  onSaved,
+  onCancel,
+}) {
+  const settingsOf = ({ name: _name, ...settings }) => settings;
+  const [name, setName] = useState(initial?.name ?? "");
+  const [text, setText] = useState(JSON.stringify(initial ? settingsOf(initial) : template, null, 2));
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    const parsed = parseJsonInput(text);
+    if (parsed.error) return setError(parsed.error);
+    try {
+      onSaved(await save(name.trim(), parsed.value));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<form class="card form" onSubmit=${submit} data-testid=${testId}>
+    <${Field} label="Name" hint=${nameHint}
+      ><input
+        name="name"
+        value=${name}
+        disabled=${Boolean(initial)}
+        onInput=${(e) => setName(e.currentTarget.value)}
+        required
+    /><//>
+    <${Field} label="Settings (JSON)" hint=${settingsHint}
+      ><${JsonEditor} name="settings" value=${text} onInput=${setText}
+    /><//>
+    <div class="actions">
+      <button type="submit">${initial ? "Save" : `Create ${what}`}</button>
+      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+    </div>
+    <${ErrorBox} error=${error} />
+  </form>`;
+}

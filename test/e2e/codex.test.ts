@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codexConfig } from "../../tools/lib/codex.mjs";
 import { REPO_ROOT, startStack } from "../../tools/lib/stack.mjs";
 
 /**
@@ -43,44 +44,16 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** The README's provider entry, plus what keeps a test run off the network. */
-function config(model: string, websockets: boolean): string {
-  return `model = "${model}"
-model_provider = "bricklane"
-check_for_update_on_startup = false
-
-[features]
-# Codex syncs a catalogue of plugins from GitHub at start-up; a test run stays off the network.
-plugins = false
-
-[analytics]
-enabled = false
-
-[feedback]
-enabled = false
-
-[history]
-persistence = "none"
-
-[otel]
-exporter = "none"
-
-[model_providers.bricklane]
-name = "Bricklane"
-base_url = "${stack.gateway.url}/v1"
-env_key = "BRICKLANE_KEY"
-wire_api = "responses"
-supports_websockets = ${websockets}
-`;
-}
-
 type Run = { code: number | null; signal: string | null; stdout: string; stderr: string; dir: string };
 
 /** `codex exec` with a fresh CODEX_HOME, HOME and working directory; resolves when the process exits. */
 async function codexExec(model: string, prompt: string, websockets = true): Promise<Run> {
   const home = await mkdtemp(join(tmpdir(), "bricklane-codex-home-"));
   const dir = await mkdtemp(join(tmpdir(), "bricklane-codex-work-"));
-  await writeFile(join(home, "config.toml"), config(model, websockets));
+  await writeFile(
+    join(home, "config.toml"),
+    codexConfig({ gatewayUrl: stack.gateway.url, model, websockets }),
+  );
   const child = spawn(
     CODEX,
     [

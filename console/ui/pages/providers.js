@@ -1,15 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
-import {
-  ErrorBox,
-  Field,
-  JsonEditor,
-  Table,
-  Warnings,
-  html,
-  parseJsonInput,
-  useLoad,
-} from "../components.js";
+import { ErrorBox, Field, NamedJsonForm, Table, Warnings, html, useLoad } from "../components.js";
 
 const TEMPLATE = {
   format: "openai",
@@ -18,45 +9,16 @@ const TEMPLATE = {
   pricing: { "databricks-claude-sonnet-4": { inputPerMTok: 3, outputPerMTok: 15 } },
 };
 
-const settingsOf = ({ name: _name, ...settings }) => settings;
-
 /** Name plus the provider's settings as JSON: every field the API takes, validated by the API. */
-function ProviderForm({ initial, onSaved, onCancel }) {
-  const [name, setName] = useState(initial?.name ?? "");
-  const [text, setText] = useState(JSON.stringify(initial ? settingsOf(initial) : TEMPLATE, null, 2));
-  const [error, setError] = useState(null);
-  const submit = async (e) => {
-    e.preventDefault();
-    setError(null);
-    const parsed = parseJsonInput(text);
-    if (parsed.error) return setError(parsed.error);
-    try {
-      onSaved(await api("PUT", `/admin/providers/${encodeURIComponent(name.trim())}`, parsed.value));
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return html`<form class="card form" onSubmit=${submit} data-testid="provider-form">
-    <${Field} label="Name"
-      ><input
-        name="name"
-        value=${name}
-        disabled=${Boolean(initial)}
-        onInput=${(e) => setName(e.currentTarget.value)}
-        required
-    /><//>
-    <${Field}
-      label="Settings (JSON)"
-      hint="format, baseUrl, auth, headers, requests, models, listModelsUrl, pricing, limits, timeoutMs, defaultMaxTokens: see the README"
-      ><${JsonEditor} name="settings" value=${text} onInput=${setText}
-    /><//>
-    <div class="actions">
-      <button type="submit">${initial ? "Save" : "Create provider"}</button>
-      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
-    </div>
-    <${ErrorBox} error=${error} />
-  </form>`;
-}
+const ProviderForm = (props) =>
+  html`<${NamedJsonForm}
+    ...${props}
+    save=${(name, settings) => api("PUT", `/admin/providers/${encodeURIComponent(name)}`, settings)}
+    testId="provider-form"
+    what="provider"
+    template=${TEMPLATE}
+    settingsHint="format, baseUrl, auth, headers, requests, models, listModelsUrl, pricing, limits, timeoutMs, defaultMaxTokens: see the README"
+  />`;
 
 /** One small call (or the models it lists), and what came back. */
 function ProviderTest({ provider, onClose }) {

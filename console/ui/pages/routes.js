@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
-import { ErrorBox, Field, JsonEditor, Table, html, parseJsonInput, useLoad } from "../components.js";
+import { ErrorBox, NamedJsonForm, Table, html, useLoad } from "../components.js";
 
 const TEMPLATE = {
   destinations: [{ provider: "databricks", model: "databricks-claude-sonnet-4", weight: 1 }],
@@ -8,45 +8,18 @@ const TEMPLATE = {
   retries: 1,
 };
 
-const settingsOf = ({ name: _name, ...settings }) => settings;
 const target = (t) => `${t.provider}/${t.model}${t.weight !== undefined ? ` ×${t.weight}` : ""}`;
 
-function RouteForm({ initial, onSaved, onCancel }) {
-  const [name, setName] = useState(initial?.name ?? "");
-  const [text, setText] = useState(JSON.stringify(initial ? settingsOf(initial) : TEMPLATE, null, 2));
-  const [error, setError] = useState(null);
-  const submit = async (e) => {
-    e.preventDefault();
-    setError(null);
-    const parsed = parseJsonInput(text);
-    if (parsed.error) return setError(parsed.error);
-    try {
-      onSaved(await api("PUT", `/admin/routes/${encodeURIComponent(name.trim())}`, parsed.value));
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return html`<form class="card form" onSubmit=${submit} data-testid="route-form">
-    <${Field} label="Name" hint="what clients send as model"
-      ><input
-        name="name"
-        value=${name}
-        disabled=${Boolean(initial)}
-        onInput=${(e) => setName(e.currentTarget.value)}
-        required
-    /><//>
-    <${Field}
-      label="Settings (JSON)"
-      hint="destinations, fallbacks, retryOn, retries, backoff, firstByteTimeoutMs, deadlineMs, cooldown: see the README"
-      ><${JsonEditor} name="settings" value=${text} onInput=${setText}
-    /><//>
-    <div class="actions">
-      <button type="submit">${initial ? "Save" : "Create route"}</button>
-      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
-    </div>
-    <${ErrorBox} error=${error} />
-  </form>`;
-}
+const RouteForm = (props) =>
+  html`<${NamedJsonForm}
+    ...${props}
+    save=${(name, settings) => api("PUT", `/admin/routes/${encodeURIComponent(name)}`, settings)}
+    testId="route-form"
+    what="route"
+    template=${TEMPLATE}
+    nameHint="what clients send as model"
+    settingsHint="destinations, fallbacks, retryOn, retries, backoff, firstByteTimeoutMs, deadlineMs, cooldown: see the README"
+  />`;
 
 export function RoutesPage() {
   const routes = useLoad(() => api("GET", "/admin/routes"));
