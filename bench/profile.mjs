@@ -104,7 +104,7 @@ async function main() {
 
 /**
  * @typedef {{ functionName: string, url: string, lineNumber: number, columnNumber: number }} CallFrame
- * @param {{ nodes: { id: number, callFrame: CallFrame }[], samples: number[], timeDeltas: number[] }} profile
+ * @param {{ nodes: { id: number, callFrame: CallFrame, children?: number[] }[], samples: number[], timeDeltas: number[] }} profile
  * @param {string} scriptPath
  * @param {number} requests
  */
@@ -117,16 +117,9 @@ async function report(profile, scriptPath, requests) {
   profile.samples.forEach((node, i) =>
     selfUs.set(node, (selfUs.get(node) ?? 0) + (profile.timeDeltas[i] ?? 0)),
   );
-  /** @type {Map<string, number>} */
-  const byFile = new Map();
-  /** @type {Map<string, number>} */
-  const byFunction = new Map();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const us = selfUs.get(node.id) ?? 0;
-    if (us === 0) continue;
-    total += us;
-    const f = node.callFrame;
+  /** Where a frame's code is (a source file, or the runtime) and its function's name, with line. */
+  /** @param {CallFrame} f */
+  const place = (f) => {
     let where = f.url ? "(other script)" : `(${f.functionName || "runtime"})`;
     let name = f.functionName || "(anonymous)";
     if (f.url.endsWith(bundleName)) {
@@ -138,9 +131,49 @@ async function report(profile, scriptPath, requests) {
       if (where.startsWith("node_modules/")) where = where.split("/").slice(0, depth).join("/");
       name = `${pos.name ?? name} ${where}:${(pos.originalLine ?? -1) + 1}`;
     }
+    return { where, name };
+  };
+  /** @param {CallFrame} f */
+  const nameOf = (f) => place(f).name;
+  /** @type {Map<string, number>} */
+  const byFile = new Map();
+  /** @type {Map<string, number>} */
+  const byFunction = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (us === 0) continue;
+    total += us;
+    const { where, name } = place(node.callFrame);
     byFile.set(where, (byFile.get(where) ?? 0) + us);
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   }
+  // Inclusive time: a function's self time plus everything it called, counted once per stack (a node
+  // under another node of the same function is not counted again). Async functions resume from the
+  // microtask queue, so each resumption is its own stack: their inclusive time is what ran synchronously.
+  /** @type {Map<number, { id: number, callFrame: CallFrame, children?: number[] }>} */
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  /** @type {Map<string, number>} */
+  const inclusive = new Map();
+  /** @param {number} id @param {Set<string>} open @returns {number} */
+  const walk = (id, open) => {
+    const node = nodes.get(id);
+    if (!node) return 0;
+    const name = nameOf(node.callFrame);
+    const fresh = !open.has(name);
+    if (fresh) open.add(name);
+    let us = selfUs.get(id) ?? 0;
+    for (const child of node.children ?? []) us += walk(child, open);
+    if (fresh) {
+      open.delete(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
+    return us;
+  };
+  const root = profile.nodes[0];
+  if (root) walk(root.id, new Set());
+  inclusive.delete(nameOf(root?.callFrame ?? { functionName: "", url: "", lineNumber: 0, columnNumber: 0 }));
+
   /** @param {Map<string, number>} m @param {number} n */
   const top = (m, n) =>
     [...m.entries()]
@@ -153,7 +186,8 @@ async function report(profile, scriptPath, requests) {
       .join("\n");
   return (
     `\nSelf time by file (${(total / requests).toFixed(0)} µs of samples per request, idle included):\n${top(byFile, 25)}` +
-    `\n\nHeaviest functions:\n${top(byFunction, 30)}`
+    `\n\nHeaviest functions:\n${top(byFunction, 30)}` +
+    `\n\nHeaviest functions with what they call (inclusive):\n${top(inclusive, 40)}`
   );
 }
 

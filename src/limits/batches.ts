@@ -1,3 +1,4 @@
+import { holdOf, overdueMs } from "../batching";
 import { durationMs } from "../config/vars";
 import { limiterFor, type Scope } from "./client";
 import type { CallUsage, UsageBatch, UsageRow } from "./limiter";
@@ -10,11 +11,14 @@ import { dayOf, windowTokens } from "./windows";
  * call per finished call and scope. A batch holding a concurrency slot is sent at once, since the slot
  * must be free for the next call.
  *
- * Nothing is lost: `add` returns a promise that settles when the batch carrying the call is durable, and
- * the call keeps its request alive (`waitUntil`) until then. The flush runs in the request that opened
- * the batch (its timer) or the one that filled it, and each of them awaits it too. A failed flush is
- * retried with the same batch id (the limiter applies a batch once); if every try fails, the batch is
- * logged whole as an error, so the usage can be recovered from the logs.
+ * Nothing is lost: the flush runs in the request that opened the batch (its timer) or in the one that
+ * filled it, and that request keeps itself alive (`waitUntil`) until the batch is durable, so the
+ * runtime keeps the isolate, and with it every call in the batch, until then. The other calls of the
+ * batch go without waiting: a wait on a promise another request settles is a cross-request continuation
+ * for the runtime (about 0.1 ms of CPU per call in `npm run bench:ab`), and it would protect nothing more.
+ * Should the request holding a batch die before its timer fires, the first call to find the batch
+ * overdue sends it. A failed flush is retried with the same batch id (the limiter applies a batch once);
+ * if every try fails, the batch is logged whole as an error, so the usage can be recovered from the logs.
  */
 
 type Env = Pick<CloudflareBindings, "LIMITER">;
@@ -26,8 +30,19 @@ export type SendBatch = (env: Env, scope: Scope, batch: UsageBatch) => Promise<v
 
 const toLimiter: SendBatch = (env, scope, batch) => limiterFor(env, scope).flush(batch);
 
+/** When a batch reached its limiter (or was given up to the logs): null until then. Shared, not copied. */
+export type Landing = { landedAt: number | null };
+
+/**
+ * A call in a batch: the batch's landing, `done` (settles once the batch is durable), and `hold`: the
+ * promise this call's request must keep alive in `waitUntil` because it sends the batch, or null.
+ */
+export type Added = { landing: Landing; done: Promise<void>; hold: Promise<void> | null };
+
 type Open = {
   id: string;
+  openedAt: number;
+  landing: Landing;
   rows: Map<string, UsageRow>;
   calls: number;
   tokens: number;
@@ -59,14 +74,20 @@ export class UsageBatches {
    * `release` is the call's concurrency slot in this scope, if it holds one. Resolves once the call's
    * usage is durable in the limiter (or logged as lost).
    */
-  add(scope: Scope, call: CallUsage, release: string | null, io: BatchIo, now = Date.now()): Promise<void> {
+  add(scope: Scope, call: CallUsage, release: string | null, io: BatchIo, now = Date.now()): Added {
     const key = `${scope.kind}:${scope.name}`;
+    const holds: Promise<void>[] = [];
     let batch = this.open.get(key);
+    if (batch && now - batch.openedAt > overdueMs(io.flushMs)) {
+      holds.push(this.flush(key, scope, batch, io));
+      batch = undefined;
+    }
     if (!batch) {
-      batch = opened();
+      batch = opened(now);
       this.open.set(key, batch);
       const timed = batch;
       void delay(Math.max(0, io.flushMs)).then(() => this.flush(key, scope, timed, io));
+      holds.push(batch.done);
     }
     const day = dayOf(now);
     const rowKey = `${day}\u0000${call.provider}\u0000${call.model}`;
@@ -82,8 +103,12 @@ export class UsageBatches {
     batch.cacheReadTokens += tokens.cacheReadTokens;
     batch.costUsd += call.costUsd;
     if (release) batch.releases.push(release);
-    if (release || batch.calls >= this.maxCalls) void this.flush(key, scope, batch, io);
-    return batch.done;
+    if (release || batch.calls >= this.maxCalls) {
+      void this.flush(key, scope, batch, io);
+      if (!holds.includes(batch.done)) holds.push(batch.done);
+    }
+    const hold = holdOf(holds);
+    return { landing: batch.landing, done: batch.done, hold };
   }
 
   private async flush(key: string, scope: Scope, batch: Open, io: BatchIo): Promise<void> {
@@ -102,6 +127,7 @@ export class UsageBatches {
     for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
       try {
         await this.send(io.env, scope, sent);
+        batch.landing.landedAt = Date.now();
         batch.resolve();
         return;
       } catch (e) {
@@ -113,15 +139,18 @@ export class UsageBatches {
     console.error(
       JSON.stringify({ msg: "usage flush failed", scope: key, error: String(lastError), batch: sent }),
     );
+    batch.landing.landedAt = Date.now();
     batch.resolve();
   }
 }
 
-function opened(): Open {
+function opened(now: number): Open {
   let resolve: () => void = () => {};
   const done = new Promise<void>((r) => (resolve = r));
   return {
     id: crypto.randomUUID(),
+    openedAt: now,
+    landing: { landedAt: null },
     rows: new Map(),
     calls: 0,
     tokens: 0,

@@ -1,6 +1,7 @@
 import type { Limits } from "../config/schemas";
 import { limiterFor, type Scope } from "./client";
 import { LEASE_MS, MAX_GRANT } from "./grants";
+import type { Landing } from "./batches";
 import type { AdmitResult, LeaseRequest, LeaseResult, RateInfo, ScopeConfig } from "./limiter";
 import { tpmCount, type WindowTokens } from "./windows";
 
@@ -41,7 +42,12 @@ type Grant = {
   rate: RateInfo;
 };
 
-type Charge = WindowTokens & { landedAt: number | null; usd: number };
+/**
+ * Tokens and cost this isolate charged that a lease's totals may not include yet, with when they reached
+ * the limiter. One per usage batch (they land together), not one per call, so the list stays a few
+ * entries long however busy the scope is: every admission against tpm or a budget walks it.
+ */
+type Charge = WindowTokens & { usd: number; landing: Landing };
 
 type Slot = {
   grant: Grant | null;
@@ -57,7 +63,7 @@ type Slot = {
   generation: number;
   /**
    * This isolate's charges (tokens and cost of finished calls) that a lease's totals may not include:
-   * `landedAt` is when their batch reached the limiter (null: not yet).
+   * Each one's landing says when its batch reached the limiter (null: not yet).
    */
   charges: Charge[];
 };
@@ -217,13 +223,15 @@ export class LeaseTable {
   private charged(slot: Slot, grant: Grant, now: number): { tokens: number; usd: number } {
     // A lease still in use was asked for within the last lease time: what landed before then is in the
     // totals of every lease that can still be used.
-    slot.charges = slot.charges.filter((c) => c.landedAt === null || c.landedAt >= now - LEASE_MS);
+    const stale = (c: Charge) => c.landing.landedAt !== null && c.landing.landedAt < now - LEASE_MS;
+    if (slot.charges.some(stale)) slot.charges = slot.charges.filter((c) => !stale(c));
     let tokens = grant.totals.tokens;
     let usd = grant.totals.spentUsd;
     for (const c of slot.charges) {
       // Landed before the lease was asked for: already in its totals, not counted twice. (One that lands
       // while the renewal is on its way may be counted twice for that lease: the safe side.)
-      if (c.landedAt !== null && c.landedAt < grant.sentAt) continue;
+      const landedAt = c.landing.landedAt;
+      if (landedAt !== null && landedAt < grant.sentAt) continue;
       tokens += tpmCount(c, grant.limits);
       usd += c.usd;
     }
@@ -390,16 +398,26 @@ export class LeaseTable {
   }
 
   /**
-   * A finished call's tokens and cost, counted against this isolate's leases until the limiter has them:
-   * the caller calls the returned function once the batch carrying them has landed (or was given up),
-   * and leases asked for after that take them from their totals instead.
+   * A finished call's tokens and cost, counted against this isolate's leases until the limiter has them
+   * (and for one lease time after, until every lease in use was asked for since). When they land is
+   * `landing`, their usage batch's, set by the batch when it lands (or is given up); without one, the
+   * caller calls the returned function then.
    */
-  charge(scope: Scope, tokens: WindowTokens, usd: number): () => void {
+  charge(scope: Scope, tokens: WindowTokens, usd: number, landing?: Landing): () => void {
     if (tokens.tokens <= 0 && tokens.cacheReadTokens <= 0 && usd <= 0) return () => {};
-    const charge: Charge = { ...tokens, landedAt: null, usd };
-    this.slot(scope).charges.push(charge);
+    const charges = this.slot(scope).charges;
+    // The calls of one batch land together, so they share one entry.
+    const same = landing ? charges.find((c) => c.landing === landing) : undefined;
+    if (same) {
+      same.tokens += tokens.tokens;
+      same.cacheReadTokens += tokens.cacheReadTokens;
+      same.usd += usd;
+      return () => {};
+    }
+    const own = landing ?? { landedAt: null };
+    charges.push({ tokens: tokens.tokens, cacheReadTokens: tokens.cacheReadTokens, usd, landing: own });
     return () => {
-      charge.landedAt ??= this.now();
+      own.landedAt ??= this.now();
     };
   }
 

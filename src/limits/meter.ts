@@ -171,9 +171,10 @@ export class Meter {
   }
 
   private add(scope: Scope, call: CallUsage, ticket: Admitted | null): Promise<void> {
-    const landed = leases.charge(scope, windowTokens(call), call.costUsd);
     const release = ticket?.kind === "perCall" ? ticket.leaseId : null;
-    return batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) }).finally(landed);
+    const added = batches.add(scope, call, release, { env: this.env, flushMs: flushMsOf(this.env) });
+    leases.charge(scope, windowTokens(call), call.costUsd, added.landing);
+    return added.hold ?? Promise.resolve();
   }
 
   private giveBack(admitted: Admitted[]): void {

@@ -1,3 +1,4 @@
+import { holdOf, overdueMs } from "../batching";
 import { durationMs } from "../config/vars";
 import type { CallRecord } from "./record";
 
@@ -7,10 +8,12 @@ import type { CallRecord } from "./record";
  * Queue service: with a batch, an isolate makes one per interval however many calls it serves. (The
  * interval is apart from usage's, so a test that stretches one does not stretch the other.)
  *
- * Nothing is lost: `add` returns a promise that settles once the batch holding the record was accepted by
- * the Queue (or logged as not queued), and the call keeps its request alive (`waitUntil`) until then, as
- * usage batches do (src/limits/batches.ts). Each call's Workers Logs line is written before, so a record
- * that never reaches the Queue is still in the logs.
+ * Nothing is lost: the request that sends a batch (the one that opened it, by its timer, or the one that
+ * filled it) keeps itself alive (`waitUntil`) until the Queue accepted it (or it was logged as not
+ * queued), so the runtime keeps the isolate, and every record in the batch, until then; the other calls
+ * go without waiting, as in usage batches (src/limits/batches.ts, which says why). A batch found overdue
+ * is sent by the call that finds it. Each call's Workers Logs line is written before, so a record that
+ * never reaches the Queue is still in the logs.
  */
 
 /** A Queue takes at most 100 messages and 256 KB in one sendBatch; the byte bound leaves headroom. */
@@ -19,7 +22,11 @@ const MAX_BYTES = 224 * 1024;
 /** A failed send is tried again once before the batch is given up to the logs. */
 const SEND_ATTEMPTS = 2;
 
+/** A record in a batch: `done` settles once the batch was queued; `hold` is what this call must keep alive. */
+export type Added = { done: Promise<void>; hold: Promise<void> | null };
+
 type Open = {
+  openedAt: number;
   records: CallRecord[];
   bytes: number;
   sending: boolean;
@@ -34,24 +41,31 @@ export class CallLogOutbox {
   /** One open batch per Queue binding (tests bind a recorder of their own). */
   private readonly open = new Map<Queue, Open>();
 
-  /** Adds a record to the open batch; resolves once its batch was queued (or logged as lost). */
-  add(queue: Queue, record: CallRecord, flushMs: number): Promise<void> {
+  /** Adds a record to the open batch (see `Added`). */
+  add(queue: Queue, record: CallRecord, flushMs: number, now = Date.now()): Added {
     const bytes = encoder.encode(JSON.stringify(record)).byteLength;
+    const holds: Promise<void>[] = [];
     let batch = this.open.get(queue);
-    if (batch && batch.bytes + bytes > MAX_BYTES) {
+    if (batch && (batch.bytes + bytes > MAX_BYTES || now - batch.openedAt > overdueMs(flushMs))) {
       void this.flush(queue, batch);
+      holds.push(batch.done);
       batch = undefined;
     }
     if (!batch) {
-      batch = opened();
+      batch = opened(now);
       this.open.set(queue, batch);
       const timed = batch;
       void delay(Math.max(0, flushMs)).then(() => this.flush(queue, timed));
+      holds.push(batch.done);
     }
     batch.records.push(record);
     batch.bytes += bytes;
-    if (batch.records.length >= MAX_MESSAGES) void this.flush(queue, batch);
-    return batch.done;
+    if (batch.records.length >= MAX_MESSAGES) {
+      void this.flush(queue, batch);
+      if (!holds.includes(batch.done)) holds.push(batch.done);
+    }
+    const hold = holdOf(holds);
+    return { done: batch.done, hold };
   }
 
   private async flush(queue: Queue, batch: Open): Promise<void> {
@@ -82,10 +96,10 @@ export class CallLogOutbox {
   }
 }
 
-function opened(): Open {
+function opened(now: number): Open {
   let resolve: () => void = () => {};
   const done = new Promise<void>((r) => (resolve = r));
-  return { records: [], bytes: 0, sending: false, done, resolve };
+  return { openedAt: now, records: [], bytes: 0, sending: false, done, resolve };
 }
 
 export const DEFAULT_FLUSH_MS = 1000;

@@ -44,7 +44,7 @@ describe("the call log's outbox", () => {
     const outbox = new CallLogOutbox();
     const settled: string[] = [];
     const records = [record(), record(), record()];
-    const done = records.map((r) => outbox.add(queue, r, 1000).then(() => settled.push(r.id)));
+    const done = records.map((r) => outbox.add(queue, r, 1000).done.then(() => settled.push(r.id)));
     await vi.advanceTimersByTimeAsync(999);
     expect(batches).toHaveLength(0);
     expect(settled).toHaveLength(0);
@@ -55,7 +55,7 @@ describe("the call log's outbox", () => {
 
     // The next record opens a new batch with its own timer.
     const later = record();
-    const p = outbox.add(queue, later, 1000);
+    const p = outbox.add(queue, later, 1000).done;
     await vi.advanceTimersByTimeAsync(1000);
     await p;
     expect(batches.at(-1)?.map((m) => m.id)).toEqual([later.id]);
@@ -64,10 +64,10 @@ describe("the call log's outbox", () => {
   it("sends at once when a batch holds 100 records, the most a Queue takes in one sendBatch", async () => {
     const { queue, batches } = recordingQueue();
     const outbox = new CallLogOutbox();
-    const first = Array.from({ length: 100 }, () => outbox.add(queue, record(), 60_000));
+    const first = Array.from({ length: 100 }, () => outbox.add(queue, record(), 60_000).done);
     await Promise.all(first);
     expect(batches.map((b) => b.length)).toEqual([100]);
-    const next = outbox.add(queue, record(), 60_000);
+    const next = outbox.add(queue, record(), 60_000).done;
     await vi.advanceTimersByTimeAsync(60_000);
     await next;
     expect(batches.map((b) => b.length)).toEqual([100, 1]);
@@ -78,7 +78,7 @@ describe("the call log's outbox", () => {
     const outbox = new CallLogOutbox();
     // Records with bodies, as `logBodies` keeps them (each body capped at 32 KiB).
     const big = () => record({ requestBody: "é".repeat(16_000), responseBody: "x".repeat(32_000) });
-    const done = Array.from({ length: 12 }, () => outbox.add(queue, big(), 1000));
+    const done = Array.from({ length: 12 }, () => outbox.add(queue, big(), 1000).done);
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all(done);
     expect(batches.flat()).toHaveLength(12);
@@ -91,7 +91,7 @@ describe("the call log's outbox", () => {
   it("tries a failed send once more, and queues the batch when the second try works", async () => {
     const { queue, batches } = recordingQueue(1);
     const outbox = new CallLogOutbox();
-    const p = outbox.add(queue, record(), 10);
+    const p = outbox.add(queue, record(), 10).done;
     await vi.advanceTimersByTimeAsync(10);
     await p;
     expect(batches).toHaveLength(1);
@@ -104,7 +104,7 @@ describe("the call log's outbox", () => {
     const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
     try {
       const lost = [record(), record()];
-      const done = lost.map((r) => outbox.add(queue, r, 10));
+      const done = lost.map((r) => outbox.add(queue, r, 10).done);
       await vi.advanceTimersByTimeAsync(10);
       await Promise.all(done);
       expect(batches).toHaveLength(0);
@@ -118,6 +118,29 @@ describe("the call log's outbox", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("asks only the calls that send a batch to hold their request for it", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    const added = Array.from({ length: 100 }, () => outbox.add(queue, record(), 60_000));
+    // The opener (its timer sends the batch) and the 100th record (which sends it at once).
+    expect(added.flatMap((a, i) => (a.hold ? [i] : []))).toEqual([0, 99]);
+    await added[99]?.hold;
+    expect(batches.map((b) => b.length)).toEqual([100]);
+  });
+
+  it("sends a batch its opener never sent from the first call that finds it overdue", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    const start = Date.now();
+    const stranded = outbox.add(queue, record(), 1000, start);
+    // Within two intervals and a second the batch is still the open one; after that it is overdue.
+    expect(outbox.add(queue, record(), 1000, start + 3000).hold).toBeNull();
+    const finder = outbox.add(queue, record(), 1000, start + 3001);
+    expect(finder.hold).not.toBeNull();
+    await stranded.done;
+    expect(batches.map((b) => b.length)).toEqual([2]);
   });
 
   it("reads its interval from CALL_LOG_FLUSH_MS, falling back to 1 s", () => {

@@ -44,8 +44,8 @@ describe("usage batches", () => {
     const batches = new UsageBatches({ send });
     const done: Promise<void>[] = [];
     for (let i = 0; i < 10; i++) {
-      done.push(batches.add(key, call({ model: i % 2 ? "a" : "b" }), null, io(20)));
-      done.push(batches.add(team, call(), null, io(20)));
+      done.push(batches.add(key, call({ model: i % 2 ? "a" : "b" }), null, io(20)).done);
+      done.push(batches.add(team, call(), null, io(20)).done);
     }
     let settled = 0;
     for (const d of done) void d.then(() => (settled += 1));
@@ -62,7 +62,7 @@ describe("usage batches", () => {
     expect(keyBatch?.tokens).toBe(150);
     expect(keyBatch?.costUsd).toBeCloseTo(5, 10);
     // A later call opens a new batch with a new id.
-    await batches.add(key, call(), null, io(0));
+    await batches.add(key, call(), null, io(0)).done;
     expect(sent).toHaveLength(3);
     expect(sent[2]?.batch.id).not.toBe(keyBatch?.id);
   });
@@ -76,7 +76,10 @@ describe("usage batches", () => {
       cacheWriteTokens: 100,
       reasoningTokens: 7,
     };
-    await Promise.all([batches.add(key, cached, null, io(10)), batches.add(key, cached, null, io(10))]);
+    await Promise.all([
+      batches.add(key, cached, null, io(10)).done,
+      batches.add(key, cached, null, io(10)).done,
+    ]);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.batch).toMatchObject({
       rows: [
@@ -97,7 +100,7 @@ describe("usage batches", () => {
   it("sends a batch as soon as it holds maxCalls calls, without waiting for the timer", async () => {
     const { sent, send } = recorder();
     const batches = new UsageBatches({ send, maxCalls: 3 });
-    const done = [1, 2, 3].map(() => batches.add(key, call(), null, io(60_000)));
+    const done = [1, 2, 3].map(() => batches.add(key, call(), null, io(60_000)).done);
     await Promise.all(done);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.batch.rows[0]?.requests).toBe(3);
@@ -106,8 +109,8 @@ describe("usage batches", () => {
   it("sends a call that frees a concurrency slot at once, with whatever the batch already held", async () => {
     const { sent, send } = recorder();
     const batches = new UsageBatches({ send });
-    const earlier = batches.add(key, call(), null, io(60_000));
-    await batches.add(key, call({ error: true }), "slot-1", io(60_000));
+    const earlier = batches.add(key, call(), null, io(60_000)).done;
+    await batches.add(key, call({ error: true }), "slot-1", io(60_000)).done;
     await earlier;
     expect(sent).toHaveLength(1);
     expect(sent[0]?.batch).toMatchObject({ releases: ["slot-1"], rows: [{ requests: 2, errors: 1 }] });
@@ -122,7 +125,7 @@ describe("usage batches", () => {
         if (failures-- > 0) throw new Error("limiter unreachable");
       },
     });
-    await batches.add(key, call(), null, io(0));
+    await batches.add(key, call(), null, io(0)).done;
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(1);
   });
@@ -135,7 +138,7 @@ describe("usage batches", () => {
           throw new Error("limiter unreachable");
         },
       });
-      await batches.add(key, call({ inputTokens: 123 }), null, io(0));
+      await batches.add(key, call({ inputTokens: 123 }), null, io(0)).done;
       expect(errors).toHaveBeenCalledTimes(1);
       const logged = JSON.parse(String(errors.mock.calls[0]?.[0])) as {
         msg: string;
@@ -148,6 +151,44 @@ describe("usage batches", () => {
       errors.mockRestore();
     }
   }, 10_000);
+
+  it("asks only the call that sends a batch to hold its request for it: the opener (timer) and the one that fills it", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send, maxCalls: 4 });
+    const added = [1, 2, 3, 4].map(() => batches.add(key, call(), null, io(60_000)));
+    expect(added.map((a) => a.hold !== null)).toEqual([true, false, false, true]);
+    // One batch, one landing, shared by its calls; set when the batch lands, not before.
+    expect(new Set(added.map((a) => a.landing)).size).toBe(1);
+    const landing = added[0]?.landing;
+    expect(landing?.landedAt).toBeNull();
+    const before = Date.now();
+    await added[3]?.hold;
+    expect(sent).toHaveLength(1);
+    expect(landing?.landedAt).toBeGreaterThanOrEqual(before);
+    // The opener's hold is the same batch: it settles too, without a second send.
+    await added[0]?.hold;
+    expect(sent).toHaveLength(1);
+  });
+
+  it("sends an overdue batch (its opener never got to it) from the next call, which holds that send", async () => {
+    const { sent, send } = recorder();
+    const batches = new UsageBatches({ send });
+    const start = Date.now();
+    const first = batches.add(key, call({ inputTokens: 1 }), null, io(60_000), start);
+    // Before the batch is overdue (2 intervals + 1 s), a call joins it.
+    const joined = batches.add(key, call({ inputTokens: 2 }), null, io(60_000), start + 120_000);
+    expect(joined.hold).toBeNull();
+    expect(joined.landing).toBe(first.landing);
+    const late = batches.add(key, call({ inputTokens: 4 }), null, io(60_000), start + 121_001);
+    expect(late.landing).not.toBe(first.landing);
+    expect(late.hold).not.toBeNull();
+    await first.done;
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.batch.rows[0]).toMatchObject({ requests: 2, inputTokens: 3 });
+    expect(first.landing.landedAt).not.toBeNull();
+    // The late call opened the next batch, and holds it too.
+    expect(late.landing.landedAt).toBeNull();
+  });
 
   it("reads the flush interval from USAGE_FLUSH_MS, with a default", () => {
     expect(flushMsOf({ USAGE_FLUSH_MS: "250" })).toBe(250);
