@@ -6,10 +6,11 @@
  * self time by source file (through the bundle's source map, so `src/...` paths) and the heaviest
  * functions, as shares and µs per request. Load generator, emulator and workerd share the machine, and
  * the sampler attributes inlined code to its caller: read the shares, not the absolute times.
- * `PROFILE_DEPTH` (3) sets how many path segments of node_modules files are kept.
+ * `PROFILE_DEPTH` (3) sets how many path segments of node_modules files are kept; `PROFILE_OUT=<file>`
+ * also writes the raw profile (a .cpuprofile that Chrome DevTools opens).
  * Runs with `--experimental-websocket` (Node 20's WebSocket client, for the inspector protocol).
  */
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { SourceMap } from "node:module";
 import { startEmulator } from "../tools/emulator/emulator.mjs";
 import { adminClient, bundleWorker, freePort, serveBundle } from "../tools/lib/stack.mjs";
@@ -90,6 +91,8 @@ async function main() {
     await cdp.send("Profiler.start");
     const result = await load(request, { ...SETTINGS, seconds: Math.min(SETTINGS.seconds, 8) });
     const { profile } = await cdp.send("Profiler.stop");
+    // The raw profile, for Chrome DevTools (Performance, "Load profile") or your own reading.
+    if (process.env.PROFILE_OUT) await writeFile(process.env.PROFILE_OUT, JSON.stringify(profile));
     cdp.close();
     console.log(
       `${scenario.name}: ${result.rps.toFixed(0)} req/s under the profiler (${result.non2xx} non-2xx)`,
