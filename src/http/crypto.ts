@@ -1,8 +1,16 @@
 const encoder = new TextEncoder();
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Lowercase hex of the bytes (a table and a loop: this runs on every request, for the key's hash). */
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX[b] ?? "";
+  return out;
+}
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 }
 
 /**
@@ -30,5 +38,5 @@ export function newVirtualKey(): string {
 
 export function newKeyId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return `key_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `key_${hex(bytes)}`;
 }

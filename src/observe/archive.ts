@@ -1,3 +1,4 @@
+import { hex } from "../http/crypto";
 import type { CallRecord } from "./record";
 
 /**
@@ -20,7 +21,7 @@ export function partitionOf(timeMs: number): string {
 export async function batchName(messageIds: readonly string[]): Promise<string> {
   const sorted = [...messageIds].sort().join("\n");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sorted));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(digest).slice(0, 16));
 }
 
 const JSONL = { contentType: "application/x-ndjson" };
