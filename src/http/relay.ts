@@ -17,12 +17,15 @@ export type CallInfo = {
   provider: string;
   model: string;
   started: number;
-  /** Characters of prompt text, for the estimate when the upstream reports no usage. */
-  promptChars: number;
+  /**
+   * Characters of prompt text, for the estimate when the upstream reports no usage: counted only then
+   * (a coding agent's prompt is a long history, and upstreams almost always report usage).
+   */
+  promptChars: () => number;
 };
 
-function usageOrEstimate(reported: Usage | null, inChars: number, outChars: number): Usage {
-  return reported ?? estimatedUsage(inChars, outChars);
+function usageOrEstimate(reported: Usage | null, inChars: () => number, outChars: number): Usage {
+  return reported ?? estimatedUsage(inChars(), outChars);
 }
 
 function record(info: CallInfo, stream: boolean, report: StreamReport): CallResult {

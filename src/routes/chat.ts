@@ -21,7 +21,7 @@ chat.post("/chat/completions", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: promptChars(raw.messages),
+      promptChars: () => promptChars(raw.messages),
     };
 
     if (target.provider.format === "anthropic") {

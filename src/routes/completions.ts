@@ -33,7 +33,7 @@ completions.post("/completions", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: completionPromptChars(raw.prompt),
+      promptChars: () => completionPromptChars(raw.prompt),
     };
 
     if (target.provider.format === "anthropic") {

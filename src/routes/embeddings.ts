@@ -33,7 +33,7 @@ embeddings.post("/embeddings", async (c) => {
         "model",
       );
     }
-    const promptChars = embeddingInputChars(req.input);
+    const promptChars = () => embeddingInputChars(req.input);
     const info = { provider: target.providerName, model: target.model, started, promptChars };
     const base64 = req.encoding_format === "base64";
     const body: Record<string, unknown> = { ...raw, model: target.model };
@@ -45,7 +45,7 @@ embeddings.post("/embeddings", async (c) => {
       respond: (res) => {
         // Embeddings produce no tokens: an upstream without usage is estimated from the input alone.
         const usageOf = (text: string): Usage =>
-          usageOfJson(text, "openai") ?? estimatedUsage(promptChars, 0);
+          usageOfJson(text, "openai") ?? estimatedUsage(promptChars(), 0);
         return relayJson(c, res, info, (text) => {
           if (!base64) return { ok: true, body: text, usage: usageOf(text) };
           const encoded = embeddingsToBase64(tryParseJson(text));

@@ -31,7 +31,7 @@ messages.post("/messages", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: messagesPromptChars(raw),
+      promptChars: () => messagesPromptChars(raw),
     };
 
     if (target.provider.format === "openai") {
@@ -103,7 +103,7 @@ messages.post("/messages/count_tokens", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: messagesPromptChars(raw),
+      promptChars: () => messagesPromptChars(raw),
     };
     const shaped = passthroughShaping(target.provider, { ...raw, model: target.model });
     // Counting generates nothing: the call reached the upstream, so it counts as a request with no

@@ -79,7 +79,7 @@ responses.post("/responses", async (c) => {
       provider: target.providerName,
       model: target.model,
       started,
-      promptChars: responsesPromptChars(raw),
+      promptChars: () => responsesPromptChars(raw),
     };
 
     if (target.provider.format === "anthropic") {
