@@ -71,8 +71,8 @@ export class UsageBatches {
 
   /**
    * Adds one finished call to the scope's open batch (opening one, with its timer, if there is none).
-   * `release` is the call's concurrency slot in this scope, if it holds one. Resolves once the call's
-   * usage is durable in the limiter (or logged as lost).
+   * `release` is the call's concurrency slot in this scope, if it holds one. Returns the batch's landing
+   * and what the call must hold (`Added`): the batch, if this call sends it.
    */
   add(scope: Scope, call: CallUsage, release: string | null, io: BatchIo, now = Date.now()): Added {
     const key = `${scope.kind}:${scope.name}`;
