@@ -17,9 +17,9 @@ export function partitionOf(timeMs: number): string {
   return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
 
-/** A short stable name for a set of message ids (order does not matter). */
+/** A short stable name for a set of message ids (order and repeats do not matter: a message holds many records). */
 export async function batchName(messageIds: readonly string[]): Promise<string> {
-  const sorted = [...messageIds].sort().join("\n");
+  const sorted = [...new Set(messageIds)].sort().join("\n");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sorted));
   return hex(new Uint8Array(digest).slice(0, 16));
 }

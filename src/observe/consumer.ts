@@ -18,24 +18,49 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 /**
- * Stores a batch of call records: R2 first (the lakehouse copy), then D1 (recent calls for the admin
- * API), then acknowledges. If either write fails, every record is handed back to the Queue to be tried
- * again later, and after the configured number of tries the Queue moves it to the dead-letter queue.
+ * The records a message carries: a batch (a JSON array, as ./outbox.ts sends them), or one record, as
+ * versions before that sent them (such messages may still be queued across a deploy). When any of it is
+ * not a call record, the message is kept whole, for the dead letters, rather than half stored; `issue`
+ * says what is wrong, for the log.
+ */
+export function recordsOf(body: unknown): { ok: true; records: CallRecord[] } | { ok: false; issue: string } {
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0) return { ok: false, issue: "an empty batch" };
+  const records: CallRecord[] = [];
+  for (const [i, item] of items.entries()) {
+    const parsed = CallRecord.safeParse(item);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      const where = [...(Array.isArray(body) ? [i] : []), ...(first?.path ?? [])].join(".");
+      return { ok: false, issue: `${where ? `${where}: ` : ""}${first?.message ?? "invalid"}` };
+    }
+    records.push(parsed.data);
+  }
+  return { ok: true, records };
+}
+
+/**
+ * Stores the records of a batch of messages: R2 first (the lakehouse copy), then D1 (recent calls for the
+ * admin API), then acknowledges. If either write fails, every message is handed back to the Queue to be
+ * tried again later, and after the configured number of tries the Queue moves it to the dead-letter queue.
  * Both writes are idempotent (see ./archive.ts and ./calls-table.ts), so a retry adds no copies.
- * A message that is not a call record can never be stored: it is retried too, and so ends up with the
- * dead letters instead of being dropped.
+ * A message that does not hold call records can never be stored: it is retried too, and so ends up with
+ * the dead letters instead of being dropped.
  */
 export async function consumeCalls(batch: MessageBatch, env: ConsumerEnv): Promise<void> {
-  const entries: Array<{ message: Message; messageId: string; record: CallRecord }> = [];
+  const stored: Message[] = [];
+  const entries: Array<{ messageId: string; record: CallRecord }> = [];
   for (const message of batch.messages) {
-    const parsed = CallRecord.safeParse(message.body);
-    if (parsed.success) entries.push({ message, messageId: message.id, record: parsed.data });
-    else {
+    const held = recordsOf(message.body);
+    if (held.ok) {
+      stored.push(message);
+      for (const record of held.records) entries.push({ messageId: message.id, record });
+    } else {
       console.error(
         JSON.stringify({
-          msg: "call log: a message is not a call record",
+          msg: "call log: a message does not hold call records",
           messageId: message.id,
-          issue: parsed.error.issues[0]?.message,
+          issue: held.issue,
         }),
       );
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -53,19 +78,20 @@ export async function consumeCalls(batch: MessageBatch, env: ConsumerEnv): Promi
       JSON.stringify({
         msg: "call log: batch not stored; the queue will deliver it again",
         records: entries.length,
-        attempts: Math.max(...entries.map((x) => x.message.attempts)),
+        attempts: Math.max(...stored.map((m) => m.attempts)),
         error: e instanceof Error ? e.message : String(e),
       }),
     );
-    for (const { message } of entries) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    for (const message of stored) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     return;
   }
-  for (const { message } of entries) message.ack();
+  for (const message of stored) message.ack();
   // One line per stored batch: an operator sees the log keeping up, and a test waits on this line for
   // its call instead of polling the admin API.
   console.log(
     JSON.stringify({
       msg: "call log: stored",
+      messages: stored.length,
       records: entries.length,
       requestIds: entries.map((e) => e.record.requestId),
     }),

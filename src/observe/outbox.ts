@@ -3,10 +3,13 @@ import { durationMs } from "../config/vars";
 import type { CallRecord } from "./record";
 
 /**
- * The call log's records leave an isolate in batches: one `sendBatch` per `CALL_LOG_FLUSH_MS` (or once a
- * batch is as large as a Queue takes) instead of one `send` per call. Each send is a round trip to the
- * Queue service: with a batch, an isolate makes one per interval however many calls it serves. (The
- * interval is apart from usage's, so a test that stretches one does not stretch the other.)
+ * The call log's records leave an isolate in batches, and each batch travels as ONE Queue message (a JSON
+ * array of records): sent once per `CALL_LOG_FLUSH_MS`, or as soon as it holds 100 records or would outgrow
+ * a message. A Queue bills and handles per message (each write, read and delete is an operation per 64 KB),
+ * so a message per batch instead of one per record costs an isolate one send per interval and the Queue up
+ * to 100 times fewer operations (docs/observability.md has what it measured). The consumer takes such
+ * arrays, and single records as older versions sent them (./consumer.ts). (The interval is apart from
+ * usage's, so a test that stretches one does not stretch the other.)
  *
  * Nothing is lost: the request that sends a batch (the one that opened it, by its timer, or the one that
  * filled it) keeps itself alive (`waitUntil`) until the Queue accepted it (or it was logged as not
@@ -16,9 +19,13 @@ import type { CallRecord } from "./record";
  * never reaches the Queue is still in the logs.
  */
 
-/** A Queue takes at most 100 messages and 256 KB in one sendBatch; the byte bound leaves headroom. */
-const MAX_MESSAGES = 100;
-const MAX_BYTES = 224 * 1024;
+/**
+ * A Queue message holds at most 128 KB. Records are counted as their JSON; the array's brackets and commas
+ * (one byte a record) fit in the headroom. A single record over the bound (bodies kept with `logBodies`
+ * are capped at 32 KiB each) goes alone.
+ */
+const MAX_RECORDS = 100;
+const MAX_BYTES = 120 * 1024;
 /** A failed send is tried again once before the batch is given up to the logs. */
 const SEND_ATTEMPTS = 2;
 
@@ -60,7 +67,7 @@ export class CallLogOutbox {
     }
     batch.records.push(record);
     batch.bytes += bytes;
-    if (batch.records.length >= MAX_MESSAGES) {
+    if (batch.records.length >= MAX_RECORDS) {
       void this.flush(queue, batch);
       if (!holds.includes(batch.done)) holds.push(batch.done);
     }
@@ -72,11 +79,10 @@ export class CallLogOutbox {
     if (batch.sending) return;
     batch.sending = true;
     if (this.open.get(queue) === batch) this.open.delete(queue);
-    const messages = batch.records.map((body) => ({ body, contentType: "json" as const }));
     let lastError: unknown = null;
     for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
       try {
-        await queue.sendBatch(messages);
+        await queue.send(batch.records, { contentType: "json" });
         batch.resolve();
         return;
       } catch (e) {

@@ -2,32 +2,34 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CallLogOutbox, flushMsOf } from "../../src/observe/outbox";
 import type { CallRecord } from "../../src/observe/record";
 
-/** A Queue that records each sendBatch, failing the first `failures` of them. */
+/** A Queue that records each message the outbox sends (a batch of records), failing the first `failures`. */
 function recordingQueue(failures = 0) {
   const batches: { id: string; bytes: number }[][] = [];
+  /** Each message's size as the Queue counts it: its JSON. */
+  const messageBytes: number[] = [];
   let failed = 0;
   const queue = {
-    async send() {
-      throw new Error("the outbox sends batches only");
-    },
-    async sendBatch(messages: Iterable<MessageSendRequest>) {
+    async send(body: unknown, options?: QueueSendOptions) {
       if (failed < failures) {
         failed += 1;
         throw new Error("queue unavailable");
       }
+      expect(options?.contentType).toBe("json");
+      const records = body as CallRecord[];
+      messageBytes.push(new TextEncoder().encode(JSON.stringify(records)).byteLength);
       batches.push(
-        [...messages].map((m) => ({
-          id: (m.body as CallRecord).id,
-          bytes: new TextEncoder().encode(JSON.stringify(m.body)).byteLength,
-        })),
+        records.map((r) => ({ id: r.id, bytes: new TextEncoder().encode(JSON.stringify(r)).byteLength })),
       );
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    },
+    async sendBatch() {
+      throw new Error("the outbox sends each batch as one message");
     },
     async metrics() {
       return { backlogCount: 0, backlogBytes: 0 };
     },
   } satisfies Queue;
-  return { queue, batches };
+  return { queue, batches, messageBytes };
 }
 
 let n = 0;
@@ -39,7 +41,7 @@ describe("the call log's outbox", () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
 
-  it("sends the records added within one flush interval in one sendBatch, then settles their promises", async () => {
+  it("sends the records added within one flush interval as one message, then settles their promises", async () => {
     const { queue, batches } = recordingQueue();
     const outbox = new CallLogOutbox();
     const settled: string[] = [];
@@ -61,7 +63,7 @@ describe("the call log's outbox", () => {
     expect(batches.at(-1)?.map((m) => m.id)).toEqual([later.id]);
   });
 
-  it("sends at once when a batch holds 100 records, the most a Queue takes in one sendBatch", async () => {
+  it("sends at once when a batch holds 100 records", async () => {
     const { queue, batches } = recordingQueue();
     const outbox = new CallLogOutbox();
     const first = Array.from({ length: 100 }, () => outbox.add(queue, record(), 60_000).done);
@@ -73,19 +75,31 @@ describe("the call log's outbox", () => {
     expect(batches.map((b) => b.length)).toEqual([100, 1]);
   });
 
-  it("keeps every batch under the Queue's 256 KB, starting a new one before a record would cross it", async () => {
-    const { queue, batches } = recordingQueue();
+  it("keeps every message under the Queue's 128 KB, starting a new batch before a record would cross it", async () => {
+    const { queue, batches, messageBytes } = recordingQueue();
     const outbox = new CallLogOutbox();
-    // Records with bodies, as `logBodies` keeps them (each body capped at 32 KiB).
-    const big = () => record({ requestBody: "é".repeat(16_000), responseBody: "x".repeat(32_000) });
+    // Records with bodies, as `logBodies` keeps them (each body capped at 32 KiB): about 48 KB each.
+    const big = () => record({ requestBody: "é".repeat(8_000), responseBody: "x".repeat(32_000) });
     const done = Array.from({ length: 12 }, () => outbox.add(queue, big(), 1000).done);
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all(done);
     expect(batches.flat()).toHaveLength(12);
     expect(batches.length).toBeGreaterThan(1);
-    for (const batch of batches) {
-      expect(batch.reduce((sum, m) => sum + m.bytes, 0)).toBeLessThanOrEqual(256 * 1024);
-    }
+    // Two such records fit in a message; a third would not.
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 2, 2, 2, 2]);
+    for (const bytes of messageBytes) expect(bytes).toBeLessThanOrEqual(128 * 1024);
+  });
+
+  it("sends a record too large to share a message alone", async () => {
+    const { queue, batches } = recordingQueue();
+    const outbox = new CallLogOutbox();
+    const small = record();
+    const huge = record({ requestBody: "x".repeat(130 * 1024) });
+    const after = record();
+    const done = [small, huge, after].map((r) => outbox.add(queue, r, 1000).done);
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(done);
+    expect(batches.map((b) => b.map((m) => m.id))).toEqual([[small.id], [huge.id], [after.id]]);
   });
 
   it("tries a failed send once more, and queues the batch when the second try works", async () => {

@@ -75,8 +75,9 @@ describe("the call log's queue consumer", () => {
     const key = keyId();
     const now = Date.now();
     const records = [0, 1, 2].map((i) => record(key, { time: new Date(now - i * 1000).toISOString() }));
-    const { result } = await deliver(records);
-    expect(result.explicitAcks).toHaveLength(3);
+    // One message holds a batch of records, as the gateway's outbox sends them.
+    const { batch, result } = await deliver([records]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]?.id]);
     expect(result.retryMessages).toEqual([]);
     expect((await adminCalls({ key })).json.data.map((c) => c.id)).toEqual(records.map((r) => r.id));
     const partitions = new Set(
@@ -93,7 +94,7 @@ describe("the call log's queue consumer", () => {
     const key = keyId();
     const early = record(key, { time: "2026-01-02T03:59:59.000Z" });
     const late = record(key, { time: "2026-01-02T04:00:00.000Z" });
-    await deliver([early, late]);
+    await deliver([[early, late]]);
     expect((await archived("calls/date=2026-01-02/hour=03/")).some((l) => l.includes(early.id))).toBe(true);
     expect((await archived("calls/date=2026-01-02/hour=04/")).some((l) => l.includes(late.id))).toBe(true);
   });
@@ -105,51 +106,64 @@ describe("the call log's queue consumer", () => {
       record(key, { time: "2026-02-03T10:00:01.000Z" }),
     ];
     const ids = [uniqueName("m"), uniqueName("m")];
-    await deliver(records, { ids });
+    await deliver([[records[0]], [records[1]]], { ids });
     const objects = (await env.CALL_ARCHIVE.list({ prefix: "calls/date=2026-02-03/hour=10/" })).objects
       .length;
-    await deliver([...records].reverse(), { ids: [...ids].reverse(), attempts: 2 });
+    await deliver([[records[1]], [records[0]]], { ids: [...ids].reverse(), attempts: 2 });
     expect((await adminCalls({ key })).json.data).toHaveLength(2);
     expect((await env.CALL_ARCHIVE.list({ prefix: "calls/date=2026-02-03/hour=10/" })).objects).toHaveLength(
       objects,
     );
   });
 
-  it("when D1 fails, every record is handed back to the queue for a later try, none acknowledged", async () => {
+  it("when D1 fails, every message is handed back to the queue for a later try, none acknowledged", async () => {
     const key = keyId();
-    const records = [record(key), record(key)];
-    const { result } = await deliver(records, { env: { ...env, CALLS_DB: failingDb } });
+    const messages = [[record(key), record(key)], [record(key)]];
+    const { result } = await deliver(messages, { env: { ...env, CALLS_DB: failingDb } });
     expect(result.explicitAcks).toEqual([]);
     expect(result.ackAll).toBe(false);
     expect(result.retryMessages).toHaveLength(2);
     // The next delivery, with D1 back, stores them once.
-    const again = await deliver(records, { attempts: 2 });
+    const again = await deliver(messages, { attempts: 2 });
     expect(again.result.explicitAcks).toHaveLength(2);
-    expect((await adminCalls({ key })).json.data).toHaveLength(2);
+    expect((await adminCalls({ key })).json.data).toHaveLength(3);
   });
 
   it("when R2 fails, the records are retried and D1 is not written ahead of the lakehouse copy", async () => {
     const key = keyId();
-    const { result } = await deliver([record(key)], { env: { ...env, CALL_ARCHIVE: failingBucket } });
+    const { result } = await deliver([[record(key)]], { env: { ...env, CALL_ARCHIVE: failingBucket } });
     expect(result.retryMessages).toHaveLength(1);
     expect(result.explicitAcks).toEqual([]);
     expect((await adminCalls({ key })).json.data).toEqual([]);
   });
 
-  it("a message that is no call record is retried (to end in the dead-letter queue); the rest are stored", async () => {
+  it("a message that does not hold only call records is retried whole (to end in the dead-letter queue); the rest are stored", async () => {
     const key = keyId();
     const good = record(key);
+    const besideJunk = record(key);
     const { batch, result } = await deliver([
-      good,
-      { hello: "world" },
-      { ...record(key), outcome: "finished" },
+      [good],
+      [besideJunk, { hello: "world" }],
+      [{ ...record(key), outcome: "finished" }],
+      [],
+      "not even an object",
     ]);
-    const [goodMessage, junk, wrong] = batch.messages;
+    const [goodMessage, ...bad] = batch.messages;
     expect(result.explicitAcks).toEqual([goodMessage?.id]);
     expect(result.retryMessages.map((m: { msgId: string }) => m.msgId).sort()).toEqual(
-      [junk?.id, wrong?.id].sort(),
+      bad.map((m) => m.id).sort(),
     );
+    // A record beside junk is not stored on its own: its message goes to the dead letters whole.
     expect((await adminCalls({ key })).json.data.map((c) => c.id)).toEqual([good.id]);
+  });
+
+  it("stores messages of one record each, as gateways before batched messages sent them", async () => {
+    const key = keyId();
+    const old = record(key, { time: new Date(Date.now() - 1000).toISOString() });
+    const batched = record(key);
+    const { result } = await deliver([old, [batched]]);
+    expect(result.explicitAcks).toHaveLength(2);
+    expect((await adminCalls({ key })).json.data.map((c) => c.id)).toEqual([batched.id, old.id]);
   });
 });
 
@@ -158,7 +172,7 @@ describe("the dead-letter queue's consumer", () => {
     const key = keyId();
     const lost = record(key);
     const before = Date.now();
-    const { batch, result } = await deliver([lost, { hello: "world" }], {
+    const { batch, result } = await deliver([[lost], { hello: "world" }], {
       queue: "bricklane-calls-dlq",
       attempts: 6,
     });
@@ -170,7 +184,7 @@ describe("the dead-letter queue's consumer", () => {
     const ids = batch.messages.map((m) => m.id);
     const mine = lines.filter((l) => ids.includes(l.messageId));
     expect(mine).toEqual([
-      { messageId: ids[0], attempts: 6, body: lost },
+      { messageId: ids[0], attempts: 6, body: [lost] },
       { messageId: ids[1], attempts: 6, body: { hello: "world" } },
     ]);
     // Dead letters are not calls: D1 is left alone.
@@ -179,7 +193,7 @@ describe("the dead-letter queue's consumer", () => {
 
   it("if R2 refuses the dead letters too, the batch fails so the dead-letter queue tries again", async () => {
     await expect(
-      deliver([record(keyId())], {
+      deliver([[record(keyId())]], {
         queue: "bricklane-calls-dlq",
         env: { ...env, CALL_ARCHIVE: failingBucket },
       }),

@@ -16,18 +16,21 @@ import { ADMIN_TOKEN } from "./helpers";
  */
 export function observedWorker() {
   const sent: CallRecord[] = [];
-  /** How many records each sendBatch carried. */
+  /** The messages themselves, as sent (each a batch of records). */
+  const messages: CallRecord[][] = [];
+  /** How many records each message carried (the outbox sends a batch as one message). */
   const batches: number[] = [];
   const points: AnalyticsEngineDataPoint[] = [];
   const queue: Queue = {
-    async send() {
-      throw new Error("the call log sends its records in batches");
-    },
-    async sendBatch(messages: Iterable<MessageSendRequest>) {
-      const bodies = [...messages].map((m) => m.body as CallRecord);
-      sent.push(...bodies);
-      batches.push(bodies.length);
+    async send(body: unknown) {
+      const records = body as CallRecord[];
+      sent.push(...records);
+      messages.push(records);
+      batches.push(records.length);
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    },
+    async sendBatch() {
+      throw new Error("the call log sends each batch as one message");
     },
     async metrics() {
       return { backlogCount: 0, backlogBytes: 0 };
@@ -42,19 +45,22 @@ export function observedWorker() {
     const res = await worker.fetch(new Request(`http://gateway.test${url}`, init), testEnv, ctx);
     return { res, settled: () => waitOnExecutionContext(ctx) };
   }
-  return { env: testEnv, sent, batches, points, fetch };
+  return { env: testEnv, sent, messages, batches, points, fetch };
 }
 
 let messages = 0;
 
-/** Delivers records to the Worker's queue consumer as the Queue would, and returns what it acked or retried. */
+/**
+ * Delivers messages to the Worker's queue consumer as the Queue would, and returns what it acked or
+ * retried. Each body is one message's: the gateway sends an array of records (a batch).
+ */
 export async function deliver(
-  records: readonly unknown[],
+  bodies: readonly unknown[],
   opts: { env?: CloudflareBindings; queue?: string; ids?: string[]; attempts?: number } = {},
 ) {
   const batch = createMessageBatch(
     opts.queue ?? "bricklane-calls",
-    records.map((body, i) => {
+    bodies.map((body, i) => {
       messages += 1;
       return {
         id: opts.ids?.[i] ?? `msg-${Date.now().toString(36)}-${messages}`,

@@ -152,7 +152,7 @@ describe("the call log: one record per call that reached an upstream", () => {
     });
   });
 
-  it("records leave through the isolate's batches (sendBatch), each once (grouping: test/unit/call-log-outbox.test.ts)", async () => {
+  it("records leave through the isolate's batches (one message each), each once (grouping: test/unit/call-log-outbox.test.ts)", async () => {
     const w = observedWorker();
     const { key, model } = await setupCall(anthropicFormat());
     const calls = await Promise.all(
@@ -379,12 +379,13 @@ describe("the call log, stored", () => {
     await settled();
     const record = only(w.sent);
 
+    expect(w.messages).toEqual([[record]]);
     const ids = [`m-${record.id}`];
-    const first = await deliver(w.sent, { ids });
+    const first = await deliver(w.messages, { ids });
     expect(first.result.explicitAcks).toEqual(ids);
     expect(first.result.retryMessages).toEqual([]);
     // The Queue may deliver a batch again (at-least-once): nothing doubles.
-    await deliver(w.sent, { ids, attempts: 2 });
+    await deliver(w.messages, { ids, attempts: 2 });
 
     const listed = await adminCalls({ key: id });
     expect(listed.status).toBe(200);
