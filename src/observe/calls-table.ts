@@ -34,7 +34,13 @@ const COLUMNS = [
   "reasoning_tokens",
 ] as const;
 
-const INSERT = `INSERT OR IGNORE INTO calls (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`;
+/**
+ * Every row of a batch in one statement: the rows travel as one JSON array (one bound parameter, so D1's
+ * limit of 100 parameters a statement never bites) and `json_each` unpacks them. One statement instead of
+ * one per row: locally, where D1 runs beside the Worker, that took the table's cost per call from about
+ * 50 µs of CPU to almost nothing (docs/observability.md).
+ */
+const INSERT = `INSERT OR IGNORE INTO calls (${COLUMNS.join(", ")}) SELECT ${COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?)`;
 
 function values(r: CallRecord): Array<string | number | null> {
   return [
@@ -67,11 +73,13 @@ function values(r: CallRecord): Array<string | number | null> {
   ];
 }
 
-/** Every record of a batch in one D1 batch (one implicit transaction). */
+/** Every record of a batch, in one statement (one implicit transaction). */
 export async function insertCalls(db: D1Database, records: readonly CallRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const statement = db.prepare(INSERT);
-  await db.batch(records.map((r) => statement.bind(...values(r))));
+  await db
+    .prepare(INSERT)
+    .bind(JSON.stringify(records.map(values)))
+    .run();
 }
 
 /** One call as `GET /admin/calls` answers it. */

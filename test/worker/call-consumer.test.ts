@@ -50,7 +50,7 @@ const failingDb = {
       },
     };
   },
-  async batch() {
+  async run() {
     throw new Error("D1_ERROR: database unavailable");
   },
 } as unknown as D1Database;
@@ -88,6 +88,30 @@ describe("the call log's queue consumer", () => {
       .map((l) => JSON.parse(l) as CallRecord)
       .filter((r) => r.keyId === key);
     expect(lines.map((r) => r.id).sort()).toEqual(records.map((r) => r.id).sort());
+  });
+
+  it("keeps every field of a record through D1 as it was, nulls, booleans and fractions included", async () => {
+    const key = keyId();
+    const full = record(key, {
+      team: "research",
+      route: "fast",
+      stream: true,
+      outcome: "upstream_cut",
+      tokensEstimated: true,
+      costUsd: 0.000123456,
+      firstByteMs: null,
+      errorCode: "upstream_error",
+      userAgent: "claude-cli/2.1.332 (external, cli)",
+      requestTags: { project: 'é-ñ "quoted"', team: "research" },
+      cacheReadTokens: 7,
+      cacheWriteTokens: 3,
+      reasoningTokens: 11,
+    });
+    const bare = record(key, { time: new Date(Date.now() - 1000).toISOString() });
+    await deliver([[full, bare]]);
+    const listed = (await adminCalls({ key })).json.data;
+    // Newest first; the view is the record (without bodies, which this record has none of).
+    expect(listed).toEqual([full, bare]);
   });
 
   it("splits a batch that spans hours into one object per hour", async () => {
