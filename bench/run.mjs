@@ -55,62 +55,105 @@ async function save(name, data) {
   return out;
 }
 
+/** @param {number[]} xs */
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)] ?? 0;
+
 /**
- * Durable Object calls between two snapshots of the gateway entry's counters, per gateway request.
- * @param {import("./targets.mjs").DoStats} before
- * @param {import("./targets.mjs").DoStats} after
+ * One scenario's rows: every target warmed up, then loaded in interleaved rounds (each round loads every
+ * target once, in turn), so that a slow spell of this shared machine falls on every target instead of on
+ * whichever ran then; a row keeps the round with its median req/s (latencies from the same round) and the
+ * errors of all. Then each target's first-byte times of requests sent one at a time, and the Durable
+ * Object calls its rounds made (counted targets only).
+ * @param {Scenario} scenario
+ * @param {Target[]} targets
+ * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
+ * @returns {Promise<Row[] | null>}
  */
-function doCallsBetween(before, after) {
-  const requests = after.completed - before.completed;
-  /** @type {Record<string, number>} */
-  const byCall = {};
-  let total = 0;
-  for (const [name, n] of Object.entries(after.calls)) {
-    const delta = n - (before.calls[name] ?? 0);
-    if (delta === 0) continue;
-    byCall[name] = requests > 0 ? delta / requests : 0;
-    total += delta;
+async function measureScenario(scenario, targets, { doDelayMs, stats }) {
+  const label = (/** @type {Target} */ t) => (doDelayMs > 0 ? `${t.name} (DO +${doDelayMs} ms)` : t.name);
+  for (const target of targets) await warmUp(requestFor(scenario, target));
+  /** @type {Map<Target, import("./load.mjs").LoadResult[]>} */
+  const results = new Map(targets.map((t) => [t, []]));
+  /** @type {Map<Target, { requests: number, calls: Record<string, number> }>} */
+  const doCalls = new Map(targets.map((t) => [t, { requests: 0, calls: {} }]));
+  for (let round = 1; round <= SETTINGS.rounds; round++) {
+    for (const target of targets) {
+      if (stopping) return null;
+      process.stdout.write(
+        `  ${scenario.name} → ${label(target)}, round ${round}/${SETTINGS.rounds}: load …`,
+      );
+      const before = target.counted ? await stats() : null;
+      const result = await load(requestFor(scenario, target), SETTINGS);
+      if (before) addDoCalls(doCalls.get(target), before, await stats());
+      results.get(target)?.push(result);
+      process.stdout.write(` ${result.rps.toFixed(0)} req/s\n`);
+    }
   }
-  return { perRequest: requests > 0 ? total / requests : 0, byCall };
+  /** @type {Row[]} */
+  const rows = [];
+  for (const target of targets) {
+    const rounds = results.get(target) ?? [];
+    const mid = median(rounds.map((r) => r.rps));
+    const kept = rounds.find((r) => r.rps === mid) ?? rounds[0];
+    if (!kept) continue;
+    /** @type {Row} */
+    const row = {
+      scenario: scenario.name,
+      target: target.name,
+      doDelayMs,
+      ...kept,
+      requests: rounds.reduce((n, r) => n + r.requests, 0),
+      non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
+      errors: rounds.reduce((n, r) => n + r.errors, 0),
+      fbP50: null,
+      fbP99: null,
+      doCalls: target.counted ? perRequest(doCalls.get(target)) : null,
+    };
+    if (scenario.firstByte) {
+      if (stopping) return null;
+      process.stdout.write(`  ${scenario.name} → ${label(target)}: first byte …`);
+      const fb = await measureFirstByte({ ...requestFor(scenario, target), n: SETTINGS.firstByteRequests });
+      row.fbP50 = fb.p50;
+      row.fbP99 = fb.p99;
+      row.non2xx += fb.non2xx;
+      row.errors += fb.errors;
+      process.stdout.write(` p50 ${fb.p50.toFixed(1)} ms\n`);
+    }
+    if (flagged(row)) console.log(`  FLAGGED ${row.target}: ${row.non2xx} non-2xx, ${row.errors} errors`);
+    rows.push(row);
+  }
+  return rows;
 }
 
 /**
- * One row: warm-up, load, first-byte times of requests sent one at a time, and the Durable Object calls
- * made meanwhile (counted targets only).
- * @param {Scenario} scenario
- * @param {Target} target
- * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
- * @returns {Promise<Row>}
+ * Adds the Durable Object calls between two snapshots of the gateway entry's counters to a target's sum.
+ * @param {{ requests: number, calls: Record<string, number> } | undefined} sum
+ * @param {import("./targets.mjs").DoStats} before
+ * @param {import("./targets.mjs").DoStats} after
  */
-async function measure(scenario, target, { doDelayMs, stats }) {
-  const request = requestFor(scenario, target);
-  const label = doDelayMs > 0 ? `${target.name} (DO +${doDelayMs} ms)` : target.name;
-  process.stdout.write(`  ${scenario.name} → ${label}: load …`);
-  await warmUp(request);
-  const before = target.counted ? await stats() : null;
-  const result = await load(request, SETTINGS);
-  /** @type {Row} */
-  const row = {
-    scenario: scenario.name,
-    target: target.name,
-    doDelayMs,
-    ...result,
-    fbP50: null,
-    fbP99: null,
-    doCalls: null,
-  };
-  if (scenario.firstByte) {
-    process.stdout.write(" first byte …");
-    const fb = await measureFirstByte({ ...request, n: SETTINGS.firstByteRequests });
-    row.fbP50 = fb.p50;
-    row.fbP99 = fb.p99;
-    row.non2xx += fb.non2xx;
-    row.errors += fb.errors;
+function addDoCalls(sum, before, after) {
+  if (!sum) return;
+  sum.requests += after.completed - before.completed;
+  for (const [name, n] of Object.entries(after.calls)) {
+    const delta = n - (before.calls[name] ?? 0);
+    if (delta !== 0) sum.calls[name] = (sum.calls[name] ?? 0) + delta;
   }
-  if (before) row.doCalls = doCallsBetween(before, await stats());
-  const flag = flagged(row) ? ` FLAGGED: ${row.non2xx} non-2xx, ${row.errors} errors` : "";
-  process.stdout.write(` ${row.rps.toFixed(0)} req/s${flag}\n`);
-  return row;
+}
+
+/**
+ * Durable Object calls per gateway request, in all and by call.
+ * @param {{ requests: number, calls: Record<string, number> } | undefined} sum
+ */
+function perRequest(sum) {
+  if (!sum || sum.requests === 0) return { perRequest: 0, byCall: {} };
+  /** @type {Record<string, number>} */
+  const byCall = {};
+  let total = 0;
+  for (const [name, n] of Object.entries(sum.calls)) {
+    byCall[name] = n / sum.requests;
+    total += n;
+  }
+  return { perRequest: total / sum.requests, byCall };
 }
 
 async function comparison() {
@@ -120,8 +163,9 @@ async function comparison() {
   if (scenarios.length === 0)
     throw new Error(`no scenario matches BENCH_SCENARIOS (${SCENARIOS.map((s) => s.name)})`);
   console.log(
-    `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.seconds} s x ${SETTINGS.connections} ` +
-      `connections (${SETTINGS.workers} autocannon workers) per scenario and target; ` +
+    `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.rounds} interleaved rounds of ` +
+      `${SETTINGS.seconds} s x ${SETTINGS.connections} connections (${SETTINGS.workers} autocannon workers) ` +
+      `per scenario and target, the median round kept; ` +
       `${SETTINGS.firstByteRequests} sequential first-byte requests.`,
   );
   console.log("Starting the emulator, the floor, Portkey and Bricklane on 127.0.0.1 …");
@@ -132,20 +176,21 @@ async function comparison() {
   /** @type {Row[]} */
   const rows = [];
   for (const scenario of scenarios) {
-    for (const target of targets) {
-      if (stopping) return null;
-      rows.push(await measure(scenario, target, { doDelayMs: 0, stats: stack.stats }));
-    }
+    const measured = await measureScenario(scenario, targets, { doDelayMs: 0, stats: stack.stats });
+    if (!measured) return null;
+    rows.push(...measured);
   }
   // The same calls with every Durable Object call delayed, as if the objects lived in another location.
   const counted = targets.filter((t) => t.counted);
   if (SETTINGS.doDelayMs > 0 && counted.length > 0) {
     await stack.setDoDelay(SETTINGS.doDelayMs);
     for (const scenario of scenarios) {
-      for (const target of counted) {
-        if (stopping) return null;
-        rows.push(await measure(scenario, target, { doDelayMs: SETTINGS.doDelayMs, stats: stack.stats }));
-      }
+      const measured = await measureScenario(scenario, counted, {
+        doDelayMs: SETTINGS.doDelayMs,
+        stats: stack.stats,
+      });
+      if (!measured) return null;
+      rows.push(...measured);
     }
     await stack.setDoDelay(0);
   }

@@ -17,8 +17,10 @@ export function intEnv(name, fallback, min = 1) {
 const connections = intEnv("BENCH_CONNECTIONS", 20);
 
 export const SETTINGS = {
-  /** Per scenario and target. */
-  seconds: intEnv("BENCH_SECONDS", 10),
+  /** Per scenario, target and round. */
+  seconds: intEnv("BENCH_SECONDS", 4),
+  /** Interleaved rounds per scenario: each loads every target once; a row keeps its median round. */
+  rounds: intEnv("BENCH_ROUNDS", 3),
   connections,
   /** autocannon worker threads, so the load generator does not share the emulator's event loop. */
   workers: Math.min(intEnv("BENCH_WORKERS", 2), connections),
