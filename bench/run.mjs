@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { REPO_ROOT, stopAll } from "../tools/lib/stack.mjs";
 import { bigStream } from "./big-stream.mjs";
 import { measureColdStart, coldStartTable } from "./cold-start.mjs";
-import { measureFirstByte } from "./first-byte.mjs";
+import { measureFirstByte, percentile } from "./first-byte.mjs";
 import { load, warmUp } from "./load.mjs";
 import { doCallLines, flagged, mainTable, remoteDoTable } from "./report.mjs";
 import { SCENARIOS, requestFor } from "./scenarios.mjs";
@@ -55,8 +55,12 @@ async function save(name, data) {
   return out;
 }
 
-/** @param {number[]} xs */
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)] ?? 0;
+/** The median of the rounds, one of them (nearest rank), so the round that gave it can be kept. @param {number[]} xs */
+const median = (xs) =>
+  percentile(
+    [...xs].sort((x, y) => x - y),
+    50,
+  );
 
 /**
  * One scenario's rows: every target warmed up, then loaded in interleaved rounds (each round loads every
