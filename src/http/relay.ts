@@ -109,6 +109,21 @@ export function relayTranslatedJson(
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 /**
+ * A relayed stream as the client's response. In workerd it is piped into a native stream first: workerd
+ * then writes each chunk to the client with less work than it takes to pull it from a JavaScript stream
+ * (measured: about 8-13 % less Worker CPU per streamed call, see docs/performance.md). A client that leaves
+ * still cancels the relayed stream, through the pipe. Outside workerd (unit tests) it goes as it is.
+ */
+function streamResponse(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): Response {
+  const captured = captureResponseStream(c, stream);
+  const body =
+    typeof IdentityTransformStream === "function"
+      ? captured.pipeThrough(new IdentityTransformStream())
+      : captured;
+  return c.body(body, 200, SSE_HEADERS);
+}
+
+/**
  * Settles once with the first report, whichever end (flush, error, cancel) comes first. A client that
  * goes away over a real connection does not always cancel the stream (the runtime may just drop it), so
  * the request's own abort signal is an end too: the call is then accounted for with what was seen so far,
@@ -146,7 +161,7 @@ export function relayPassthroughSse(
     redaction: c.get("redactor").stream(),
     onEnd: finish,
   });
-  return { response: c.body(captureResponseStream(c, stream), 200, SSE_HEADERS), outcome: done };
+  return { response: streamResponse(c, stream), outcome: done };
 }
 
 /**
@@ -178,5 +193,5 @@ export function relayTranslatedSse(
     },
     onCancel: () => finish({ usage: null, outputChars: 0, end: "client_cancelled" }),
   });
-  return { response: c.body(captureResponseStream(c, stream), 200, SSE_HEADERS), outcome: done };
+  return { response: streamResponse(c, stream), outcome: done };
 }
