@@ -2,7 +2,12 @@ import type { Context } from "hono";
 import type { AppEnv, WireFormat } from "../env";
 import { GatewayError } from "../errors";
 import { passthroughBody, type FrameObserver, type StreamReport } from "../formats/passthrough";
-import { translateSseStream, type SseTranslator, type Translated } from "../formats/translate";
+import {
+  translateSseStream,
+  type SseTranslator,
+  type Translated,
+  type UsageCallback,
+} from "../formats/translate";
 import { estimatedUsage, type Usage } from "../formats/usage";
 import { captureResponseStream, keepResponseBody, type CallResult } from "./call-log";
 
@@ -173,16 +178,17 @@ export function relayTranslatedSse(
   c: Context<AppEnv>,
   body: ReadableStream<Uint8Array>,
   info: CallInfo,
-  makeTranslator: (onUsage: (usage: Usage | null) => void) => SseTranslator,
+  makeTranslator: (onUsage: UsageCallback) => SseTranslator,
 ): Relayed {
   const { done, finish } = once(c, info, () => ({ usage: null, outputChars: 0 }));
   // A read failure of the upstream body is the cut the translator reports in-band; count it as an error.
   let upstreamFailed = false;
-  const translator = makeTranslator((usage) =>
+  // A client that leaves cancels the translator before the guard below hears of it: the translator says so.
+  const translator = makeTranslator((usage, cancelled) =>
     finish({
       usage,
       outputChars: 0,
-      end: upstreamFailed ? "upstream_cut" : "complete",
+      end: cancelled ? "client_cancelled" : upstreamFailed ? "upstream_cut" : "complete",
     }),
   );
   // The translator may not see a cancel at all; settle here (the first report wins).

@@ -107,6 +107,33 @@ describe("openai SDK through the gateway", () => {
     expect(new Set(calls.map((c) => c.id)).size).toBe(2);
   });
 
+  it("a client that stops reading and hangs up ends the upstream call, which is logged as cancelled", async () => {
+    const marker = crypto.randomUUID();
+    const logged = stack.gateway.nextLine((line) => line.includes('"msg":"call"') && line.includes(marker));
+    // 2,000 chunks 20 ms apart: forty seconds of stream, past the test's timeout, unless the hang-up is seen.
+    const stream = await client.chat.completions.create(
+      { model: MODEL, messages: [{ role: "user", content: "a long story" }], stream: true },
+      {
+        headers: {
+          "x-request-id": marker,
+          "x-trace": marker,
+          "x-emulator-fault": "chunks=2000;chunk_delay_ms=20",
+        },
+      },
+    );
+    // Leaving the loop aborts the SDK's request: its connection to the gateway closes over real TCP.
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe("chat.completion.chunk");
+      break;
+    }
+    const query = new URLSearchParams({ header: "x-trace", value: marker, until: "closed" });
+    const closed = await fetch(`${stack.emulator.url}/__emulator/wait?${query}`);
+    expect(closed.status).toBe(200);
+    const line = JSON.parse((await logged).slice((await logged).indexOf("{"))) as Record<string, unknown>;
+    expect(line["bricklane.outcome"]).toBe("client_cancelled");
+    expect(line["http.response.status_code"]).toBe(200);
+  });
+
   it("sends the PAT upstream and never the virtual key", async () => {
     stack.emulator.clearRequests();
     await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "who am i" }] });

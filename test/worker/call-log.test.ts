@@ -211,6 +211,29 @@ describe("the call log: one record per call that reached an upstream", () => {
     expect(r).toMatchObject({ status: 200, stream: true, outcome: "client_cancelled", errorCode: null });
   });
 
+  it("a client that leaves a translated stream mid-way: one record, client_cancelled", async () => {
+    const w = observedWorker();
+    const { key, model } = await setupCall();
+    const { res, settled } = await w.fetch("/v1/messages", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": key,
+        "anthropic-version": "2023-06-01",
+        "x-emulator-fault": "chunks=200;chunk_delay_ms=20",
+      },
+      body: JSON.stringify({ model, max_tokens: 100, messages: userMessage(), stream: true }),
+    });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error("no body");
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+    await settled();
+    const r = only(w.sent);
+    expect(r).toMatchObject({ status: 200, stream: true, outcome: "client_cancelled", errorCode: null });
+  });
+
   it("a failed upstream: one record with the status the client got and the error's code", async () => {
     const w = observedWorker();
     const { key, model } = await setupCall();

@@ -3,8 +3,7 @@ import type { FrameObserver } from "../passthrough";
 import { openAiObserver } from "./passthrough-observer";
 import { frameData, isRecord, tryParseJson } from "../sse";
 import { anthropicSseToOpenAiSse, messageToChatCompletion, type SseTranslator } from "../translate";
-import type { OaiChatCompletionOut, Result, Translated } from "../translate";
-import type { Usage } from "../usage";
+import type { OaiChatCompletionOut, Result, Translated, UsageCallback } from "../translate";
 
 /**
  * OpenAI's legacy text completions (`POST /v1/completions`): the envelope the gateway reads, the
@@ -205,7 +204,7 @@ function chatFramesToCompletionFrames(): TransformStream<string, string> {
 export function anthropicSseToCompletionsSse(opts: {
   includeUsage: boolean;
   model: string;
-  onUsage?: (usage: Usage | null) => void;
+  onUsage?: UsageCallback;
 }): SseTranslator {
   const chat = anthropicSseToOpenAiSse(opts);
   const reshape = chatFramesToCompletionFrames();

@@ -1,4 +1,4 @@
-import { usageReporter, type SseTranslator } from "../translate/sse";
+import { usageReporter, type SseTranslator, type UsageCallback } from "../translate/sse";
 import {
   AntBlockDeltaIn,
   AntBlockStartIn,
@@ -6,12 +6,12 @@ import {
   AntMessageStartIn,
   type ParsedEvent,
 } from "../translate/types";
-import { anthropicStreamUsage, type Usage } from "../usage";
+import { anthropicStreamUsage } from "../usage";
 import { ResponsesWriter, type Finish, type WriterOptions } from "./writer";
 
 export interface AnthropicToResponsesStreamOptions extends WriterOptions {
   /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
-  onUsage?: (usage: Usage | null) => void;
+  onUsage?: UsageCallback;
 }
 
 /** Anthropic stop_reason → how the response ends. */
@@ -155,7 +155,7 @@ export function anthropicSseToResponsesSse(opts: AnthropicToResponsesStreamOptio
       report(tally.usage);
     },
     cancel() {
-      report(tally.usage);
+      report(tally.usage, true);
     },
   });
 }

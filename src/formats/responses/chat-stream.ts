@@ -1,13 +1,13 @@
 import { isRecord } from "../sse";
 import { contentParts } from "../translate/mapping";
-import { usageReporter, type SseTranslator } from "../translate/sse";
+import { usageReporter, type SseTranslator, type UsageCallback } from "../translate/sse";
 import { OaiChunkIn, type ParsedEvent } from "../translate/types";
 import { fromOpenAiUsage, type Usage } from "../usage";
 import { ResponsesWriter, type Finish, type WriterOptions } from "./writer";
 
 export interface ChatToResponsesStreamOptions extends WriterOptions {
   /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
-  onUsage?: (usage: Usage | null) => void;
+  onUsage?: UsageCallback;
 }
 
 /** Chat Completions finish_reason → how the response ends. */
@@ -145,7 +145,7 @@ export function chatSseToResponsesSse(opts: ChatToResponsesStreamOptions): SseTr
       report(usage);
     },
     cancel() {
-      report(usage);
+      report(usage, true);
     },
   });
 }

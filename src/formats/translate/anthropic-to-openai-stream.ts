@@ -1,6 +1,13 @@
-import { NO_TOKENS, anthropicStreamUsage, toOpenAiUsage, type Usage } from "../usage";
+import { NO_TOKENS, anthropicStreamUsage, toOpenAiUsage } from "../usage";
 import { finishReasonFromStopReason } from "./mapping";
-import { OPENAI_DONE, openAiErrorFrame, openAiFrame, usageReporter, type SseTranslator } from "./sse";
+import {
+  OPENAI_DONE,
+  openAiErrorFrame,
+  openAiFrame,
+  usageReporter,
+  type SseTranslator,
+  type UsageCallback,
+} from "./sse";
 import {
   AntBlockDeltaIn,
   AntBlockStartIn,
@@ -18,7 +25,7 @@ export interface AnthropicToOpenAiStreamOptions {
   /** Unix seconds for `created`; defaults to now. */
   created?: number;
   /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
-  onUsage?: (usage: Usage | null) => void;
+  onUsage?: UsageCallback;
 }
 
 /**
@@ -194,7 +201,7 @@ export function anthropicSseToOpenAiSse(opts: AnthropicToOpenAiStreamOptions): S
       report(tally.usage);
     },
     cancel() {
-      report(tally.usage);
+      report(tally.usage, true);
     },
   });
 }

@@ -7,7 +7,7 @@ export { messagesRequestToChat, type MessagesRequestToChatOptions } from "./anth
 export { chatCompletionToMessage, messageToChatCompletion, type ResponseOptions } from "./responses";
 export { anthropicSseToOpenAiSse, type AnthropicToOpenAiStreamOptions } from "./anthropic-to-openai-stream";
 export { openAiSseToAnthropicSse, type OpenAiToAnthropicStreamOptions } from "./openai-to-anthropic-stream";
-export { translateSseStream, type SseTranslator } from "./sse";
+export { translateSseStream, type SseTranslator, type UsageCallback } from "./sse";
 export { finishReasonFromStopReason, stopReasonFromFinishReason } from "./mapping";
 export type {
   AntMessageResponseOut,

@@ -1,6 +1,12 @@
 import { NO_TOKENS, fromOpenAiUsage, toAnthropicUsage, type Usage } from "../usage";
 import { anthropicToolId, contentParts, stopReasonFromFinishReason } from "./mapping";
-import { anthropicErrorFrame, anthropicFrame, usageReporter, type SseTranslator } from "./sse";
+import {
+  anthropicErrorFrame,
+  anthropicFrame,
+  usageReporter,
+  type SseTranslator,
+  type UsageCallback,
+} from "./sse";
 import { OaiChunkIn, type ParsedEvent } from "./types";
 
 export interface OpenAiToAnthropicStreamOptions {
@@ -9,7 +15,7 @@ export interface OpenAiToAnthropicStreamOptions {
   /** The id in message_start; defaults to a random `msg_…`. */
   messageId?: string;
   /** Called once when the stream ends, however it ends, with the upstream's usage (null: none). */
-  onUsage?: (usage: Usage | null) => void;
+  onUsage?: UsageCallback;
 }
 
 type ToolCallDelta = NonNullable<
@@ -359,7 +365,7 @@ export function openAiSseToAnthropicSse(opts: OpenAiToAnthropicStreamOptions): S
       report(usage);
     },
     cancel() {
-      report(usage);
+      report(usage, true);
     },
   });
 }

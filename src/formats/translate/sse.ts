@@ -50,18 +50,22 @@ export function translateSseStream(
 }
 
 /**
- * Calls `onUsage` at most once, with the usage the upstream reported (null if it reported none): at the
- * terminal event, at an error, at the end of input, or when the client cancels, whichever comes first.
+ * How a stream translator hands over the usage the upstream reported (null if none) when its stream is
+ * over; `cancelled` when it is over because the client left before the end.
  */
-export function usageReporter(
-  onUsage: ((usage: Usage | null) => void) | undefined,
-): (usage: Usage | null) => void {
+export type UsageCallback = (usage: Usage | null, cancelled?: boolean) => void;
+
+/**
+ * Calls `onUsage` at most once: at the terminal event, at an error, at the end of input, or when the
+ * client cancels, whichever comes first.
+ */
+export function usageReporter(onUsage: UsageCallback | undefined): UsageCallback {
   let reported = false;
-  return (usage) => {
+  return (usage, cancelled) => {
     if (reported || !onUsage) return;
     reported = true;
     try {
-      onUsage(usage);
+      onUsage(usage, cancelled);
     } catch {
       // Metering is a side channel: a failing callback must not break the client's stream.
     }

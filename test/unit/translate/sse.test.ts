@@ -10,6 +10,9 @@ import { anthropicSse, assembleOpenAi, encoder, failingStreamOf, readAll, splitB
 function manualBody() {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const state = { cancelled: false as boolean, reason: undefined as unknown };
+  let onCancel: () => void = () => {};
+  /** Resolves when the consumer has cancelled the body. */
+  const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -17,9 +20,10 @@ function manualBody() {
     cancel(reason) {
       state.cancelled = true;
       state.reason = reason;
+      onCancel();
     },
   });
-  return { body, push: (text: string) => controller.enqueue(encoder.encode(text)), state };
+  return { body, push: (text: string) => controller.enqueue(encoder.encode(text)), state, cancelled };
 }
 
 const start = {
@@ -49,27 +53,33 @@ describe("translateSseStream", () => {
     await reader.cancel();
   });
 
-  it("cancels the upstream body when the client goes away, and still reports usage once", async () => {
+  it("cancels the upstream body when the client goes away, and still reports usage once, as cancelled", async () => {
     const upstream = manualBody();
-    const usages: (Usage | null)[] = [];
+    const usages: { usage: Usage | null; cancelled: boolean | undefined }[] = [];
     const reader = translateSseStream(
       upstream.body,
-      anthropicSseToOpenAiSse({ includeUsage: false, model: "m", onUsage: (u) => usages.push(u) }),
+      anthropicSseToOpenAiSse({
+        includeUsage: false,
+        model: "m",
+        onUsage: (usage, cancelled) => usages.push({ usage, cancelled }),
+      }),
     ).getReader();
     upstream.push(anthropicSse([start, textStart, delta("x")]));
     await reader.read();
     await reader.cancel(new Error("client disconnected"));
     // Cancellation travels back through every stage of the pipe.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(upstream.state.cancelled).toBe(true);
+    await upstream.cancelled;
     expect(usages).toEqual([
       {
-        inputTokens: 3,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 1,
-        reasoningTokens: 0,
-        estimated: false,
+        usage: {
+          inputTokens: 3,
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+          outputTokens: 1,
+          reasoningTokens: 0,
+          estimated: false,
+        },
+        cancelled: true,
       },
     ]);
   });
