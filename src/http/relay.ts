@@ -115,9 +115,11 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
 
 /**
  * A relayed stream as the client's response. In workerd it is piped into a native stream first: workerd
- * then writes each chunk to the client with less work than it takes to pull it from a JavaScript stream
- * (measured: about 8-13 % less Worker CPU per streamed call, see docs/performance.md). A client that leaves
- * still cancels the relayed stream, through the pipe. Outside workerd (unit tests) it goes as it is.
+ * writes each chunk of it to the client with less work than it takes to pull one from a JavaScript
+ * stream (about 8 % less Worker CPU per streamed call; README, "The response stream"), and it does tell
+ * a native stream when the client hangs up, which then cancels the relayed stream through the pipe (a
+ * JavaScript response stream was not told, served by Miniflare directly). Outside workerd (unit tests,
+ * in Node) the stream goes as it is.
  */
 function streamResponse(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): Response {
   const captured = captureResponseStream(c, stream);
