@@ -66,6 +66,8 @@ type Slot = {
    * Each one's landing says when its batch reached the limiter (null: not yet).
    */
   charges: Charge[];
+  /** Local clock: the last call that looked the scope up. */
+  touchedAt: number;
 };
 
 export type Ticket =
@@ -88,8 +90,18 @@ const durableObjects: LimiterRpc = {
 
 const scopeKey = (scope: Scope) => `${scope.kind}:${scope.name}`;
 
+/**
+ * A scope no call has looked up for this long holds nothing that still counts: its leases ended, the
+ * request window of what they leased has passed (reporting their use would change nothing), and its
+ * usage batches landed long ago. Such entries are dropped once the table has grown (see sweep).
+ */
+const IDLE_MS = 2 * 60_000;
+/** The table's size at which idle scopes are first looked for. */
+const SWEEP_FROM = 1_000;
+
 export class LeaseTable {
   private readonly slots = new Map<string, Slot>();
+  private sweepAt = SWEEP_FROM;
   private readonly now: () => number;
   private readonly rpc: LimiterRpc;
 
@@ -98,10 +110,19 @@ export class LeaseTable {
     this.rpc = opts.rpc ?? durableObjects;
   }
 
+  /** How many scopes the table holds. */
+  get size(): number {
+    return this.slots.size;
+  }
+
   private slot(scope: Scope): Slot {
     const key = scopeKey(scope);
+    const now = this.now();
     let slot = this.slots.get(key);
-    if (!slot) {
+    if (slot) {
+      slot.touchedAt = now;
+    } else {
+      if (this.slots.size >= this.sweepAt) this.sweep(now);
       slot = {
         grant: null,
         retired: [],
@@ -111,10 +132,24 @@ export class LeaseTable {
         waiting: 0,
         generation: 0,
         charges: [],
+        touchedAt: now,
       };
       this.slots.set(key, slot);
     }
     return slot;
+  }
+
+  /**
+   * An isolate may see many scopes in its life (a key per user, say): so that the table stays the size
+   * of what is in use, scopes idle for IDLE_MS are dropped, unless a round trip for one is on its way or a
+   * call waits for it. The next sweep waits until the table has doubled from what is left, so a sweep
+   * costs a constant per scope added. A dropped scope seen again starts afresh, as on a new isolate.
+   */
+  private sweep(now: number): void {
+    for (const [key, slot] of this.slots) {
+      if (now - slot.touchedAt >= IDLE_MS && !slot.renewal && slot.waiting === 0) this.slots.delete(key);
+    }
+    this.sweepAt = Math.max(SWEEP_FROM, this.slots.size * 2);
   }
 
   /**

@@ -362,3 +362,68 @@ describe("a call that gives its request back while the renewal is out", () => {
     expect(await next).toMatchObject({ ok: true });
   });
 });
+
+describe("the table's size", () => {
+  /** Admits one call for each scope, each from a lease the limiter grants at once. */
+  async function admitOnce(h: ReturnType<typeof harness>, scopes: Scope[]) {
+    for (const s of scopes) {
+      const ticket = h.table.admit(s, null, h.io);
+      h.calls.at(-1)?.answer(granted(5));
+      expect(await ticket).toMatchObject({ ok: true });
+    }
+  }
+  const keys = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, i): Scope => ({ kind: "key", name: `${prefix}${i}` }));
+
+  it("drops scopes idle for two minutes once it has grown, and keeps those in use", async () => {
+    const h = harness();
+    await admitOnce(h, keys(998, "idle-"));
+    // Idle as long as the others, but its callers wait for a round trip still on its way: kept.
+    const busy: Scope = { kind: "key", name: "busy" };
+    const waiting = h.table.admit(busy, null, h.io);
+    const busyCall = h.calls.at(-1);
+    h.advance(90_000);
+    // Used a minute before the sweep: kept.
+    await admitOnce(h, [scope]);
+    expect(h.table.size).toBe(1_000);
+    h.advance(60_000);
+    // The 1,001st scope finds the table at its size: the 998 idle ones go.
+    await admitOnce(h, [{ kind: "key", name: "new" }]);
+    expect(h.table.size).toBe(3);
+    // The busy scope's callers get the round trip they were waiting for, and nothing more is asked.
+    const before = h.calls.length;
+    // (A lease that outlives the wait: one that ended on its way would be asked for again.)
+    busyCall?.answer(granted(5, { ttlMs: 300_000 }));
+    expect(await waiting).toMatchObject({ ok: true });
+    expect(h.calls.length).toBe(before);
+  });
+
+  it("gives a scope it dropped a fresh start: one round trip, then admission from the new lease", async () => {
+    const h = harness();
+    await admitOnce(h, keys(1_000, "idle-"));
+    h.advance(2 * 60_000);
+    await admitOnce(h, [{ kind: "key", name: "new" }]);
+    expect(h.table.size).toBe(1);
+    const before = h.calls.length;
+    const again = h.table.admit({ kind: "key", name: "idle-0" }, null, h.io);
+    expect(again instanceof Promise).toBe(true);
+    expect(h.calls).toHaveLength(before + 1);
+    // A fresh entry has nothing of the old lease to report.
+    expect(h.calls.at(-1)?.req.returns).toEqual([]);
+    h.calls.at(-1)?.answer(granted(5));
+    expect(await again).toMatchObject({ ok: true });
+    expect(h.table.admit({ kind: "key", name: "idle-0" }, null, h.io)).toMatchObject({
+      ok: true,
+      kind: "lease",
+    });
+  });
+
+  it("never drops a scope used within two minutes, however many there are", async () => {
+    const h = harness();
+    await admitOnce(h, keys(1_000, "a-"));
+    h.advance(2 * 60_000);
+    // Sweeps at 1,000 (all idle), then holds 1,500 new scopes: the sweeps they meet drop none of them.
+    await admitOnce(h, keys(1_500, "b-"));
+    expect(h.table.size).toBe(1_500);
+  });
+});
