@@ -15,15 +15,10 @@ export function percentile(sorted, p) {
 }
 
 /**
- * @typedef {{ samples: number[], non2xx: number, errors: number }} FirstByteSamples
- *   samples: milliseconds to the first body byte of each request that succeeded, in the order sent
- */
-
-/**
  * @param {{ url: string, headers: Record<string, string>, body: string, n: number }} options
- * @returns {Promise<FirstByteSamples>}
+ * @returns {Promise<{ n: number, p50: number, p99: number, mean: number, non2xx: number, errors: number }>}
  */
-export async function firstByteSamples({ url, headers, body, n }) {
+export async function measureFirstByte({ url, headers, body, n }) {
   /** @type {number[]} */
   const samples = [];
   let non2xx = 0;
@@ -48,22 +43,7 @@ export async function firstByteSamples({ url, headers, body, n }) {
       errors++;
     }
   }
-  return { samples, non2xx, errors };
-}
-
-/**
- * @param {FirstByteSamples} measured
- * @returns {{ n: number, p50: number, p99: number, mean: number, non2xx: number, errors: number }}
- */
-export function firstByteSummary({ samples, non2xx, errors }) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = sorted.reduce((s, x) => s + x, 0) / (sorted.length || 1);
-  return {
-    n: sorted.length + non2xx + errors,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    mean,
-    non2xx,
-    errors,
-  };
+  samples.sort((a, b) => a - b);
+  const mean = samples.reduce((s, x) => s + x, 0) / (samples.length || 1);
+  return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), mean, non2xx, errors };
 }

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { REPO_ROOT, stopAll } from "../tools/lib/stack.mjs";
 import { bigStream } from "./big-stream.mjs";
 import { measureColdStart, coldStartTable } from "./cold-start.mjs";
-import { firstByteSamples, firstByteSummary, percentile } from "./first-byte.mjs";
+import { measureFirstByte, percentile } from "./first-byte.mjs";
 import { load, warmUp } from "./load.mjs";
 import { doCallLines, flagged, mainTable, remoteDoTable } from "./report.mjs";
 import { SCENARIOS, requestFor } from "./scenarios.mjs";
@@ -28,9 +28,6 @@ import { startAll } from "./targets.mjs";
 /** @typedef {import("./report.mjs").Row} Row */
 /** @typedef {import("./targets.mjs").Target} Target */
 /** @typedef {import("./scenarios.mjs").Scenario} Scenario */
-
-/** The first-byte requests of each target are sent in this many interleaved blocks. */
-const FIRST_BYTE_BLOCKS = 10;
 
 const NOTE = [
   "Every Worker (the floor, its variants, Bricklane) is bundled as `wrangler deploy` would and served by",
@@ -116,59 +113,20 @@ async function measureScenario(scenario, targets, { doDelayMs, stats }) {
       fbP99: null,
       doCalls: target.counted ? perRequest(doCalls.get(target)) : null,
     };
-    rows.push(row);
-  }
-  if (scenario.firstByte) {
-    const measured = await firstBytesInterleaved(scenario, targets, label);
-    if (!measured) return null;
-    for (const [i, target] of targets.entries()) {
-      const row = rows.find((r) => r.target === target.name);
-      const fb = measured[i];
-      if (!row || !fb) continue;
+    if (scenario.firstByte) {
+      if (stopping) return null;
+      process.stdout.write(`  ${scenario.name} → ${label(target)}: first byte …`);
+      const fb = await measureFirstByte({ ...requestFor(scenario, target), n: SETTINGS.firstByteRequests });
       row.fbP50 = fb.p50;
       row.fbP99 = fb.p99;
       row.non2xx += fb.non2xx;
       row.errors += fb.errors;
+      process.stdout.write(` p50 ${fb.p50.toFixed(1)} ms\n`);
     }
-  }
-  for (const row of rows) {
     if (flagged(row)) console.log(`  FLAGGED ${row.target}: ${row.non2xx} non-2xx, ${row.errors} errors`);
+    rows.push(row);
   }
   return rows;
-}
-
-/**
- * Each target's time to the first body byte of requests sent one at a time, in FIRST_BYTE_BLOCKS
- * interleaved blocks (each block sends every target its share in turn), for the same reason as the load's
- * rounds: measured one target after the other, a slow spell of the machine moved one target's p50 and
- * not the others' (the same gateway against the same floor came out 0.3 to 1.2 ms behind it in one day).
- * @param {Scenario} scenario
- * @param {Target[]} targets
- * @param {(t: Target) => string} label
- */
-async function firstBytesInterleaved(scenario, targets, label) {
-  const perBlock = Math.max(1, Math.ceil(SETTINGS.firstByteRequests / FIRST_BYTE_BLOCKS));
-  const all = targets.map(() => ({ samples: /** @type {number[]} */ ([]), non2xx: 0, errors: 0 }));
-  process.stdout.write(
-    `  ${scenario.name}: first byte, ${FIRST_BYTE_BLOCKS} interleaved blocks of ${perBlock} requests per target …`,
-  );
-  for (let block = 0; block < FIRST_BYTE_BLOCKS; block++) {
-    for (const [i, target] of targets.entries()) {
-      if (stopping) return null;
-      const got = await firstByteSamples({ ...requestFor(scenario, target), n: perBlock });
-      const sum = all[i];
-      if (!sum) continue;
-      sum.samples.push(...got.samples);
-      sum.non2xx += got.non2xx;
-      sum.errors += got.errors;
-    }
-    process.stdout.write(".");
-  }
-  const summaries = all.map(firstByteSummary);
-  process.stdout.write(
-    `\n    p50: ${targets.map((t, i) => `${label(t)} ${summaries[i]?.p50.toFixed(1)} ms`).join(", ")}\n`,
-  );
-  return summaries;
 }
 
 /**
@@ -212,7 +170,7 @@ async function comparison() {
     `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.rounds} interleaved rounds of ` +
       `${SETTINGS.seconds} s x ${SETTINGS.connections} connections (${SETTINGS.workers} autocannon workers) ` +
       `per scenario and target, the median round kept; ` +
-      `${SETTINGS.firstByteRequests} first-byte requests one at a time, in ${FIRST_BYTE_BLOCKS} interleaved blocks.`,
+      `${SETTINGS.firstByteRequests} sequential first-byte requests.`,
   );
   console.log("Starting the emulator, the floor, Portkey and Bricklane on 127.0.0.1 …");
   const stack = await startAll();
