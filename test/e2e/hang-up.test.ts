@@ -6,8 +6,8 @@ import { adminClient, startGatewayMiniflare } from "../../tools/lib/stack.mjs";
  * Clients that hang up in the middle of a stream, over real TCP, against the bundle served by Miniflare
  * directly, as workerd serves it at the edge. `wrangler dev` (the other e2e files) puts a proxy in front
  * that cancels the response stream itself; served directly, a JavaScript response stream was not told
- * when its client went away (workerd issue 6832): 10 of 12 such calls were never settled, their usage
- * never charged and no log written. The relay's stream now reaches the client through a native stream,
+ * when its client went away (workerd issue 6832): after ten such hang-ups, none of the ten calls had
+ * settled (usage never charged, no log written). The relay's stream now reaches the client through a native stream,
  * whose cancel workerd does deliver.
  */
 const PAT = "dapi-hang-up-pat";
