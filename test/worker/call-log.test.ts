@@ -27,6 +27,17 @@ async function setupCall(providerOverrides: Json = {}, keyExtra: Json = {}) {
   return { provider, team, id, key, model: `${provider}/m` };
 }
 
+/** Reads a stream's first chunk, then cancels it as a client that leaves does; resolves once the call settled. */
+async function leaveAfterFirstChunk(res: Response, settled: () => Promise<void>): Promise<void> {
+  const reader = res.body?.getReader();
+  if (!reader) throw new Error("no body");
+  expect((await reader.read()).done).toBe(false);
+  await reader.cancel();
+  await settled();
+}
+
+const CANCELLED = { status: 200, stream: true, outcome: "client_cancelled", errorCode: null };
+
 const chatInit = (key: string, body: Json, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",
   headers: {
@@ -202,13 +213,8 @@ describe("the call log: one record per call that reached an upstream", () => {
         { "x-emulator-fault": "chunks=200;chunk_delay_ms=20" },
       ),
     );
-    const reader = res.body?.getReader();
-    if (!reader) throw new Error("no body");
-    expect((await reader.read()).done).toBe(false);
-    await reader.cancel();
-    await settled();
-    const r = only(w.sent);
-    expect(r).toMatchObject({ status: 200, stream: true, outcome: "client_cancelled", errorCode: null });
+    await leaveAfterFirstChunk(res, settled);
+    expect(only(w.sent)).toMatchObject(CANCELLED);
   });
 
   it("a client that leaves a translated stream mid-way: one record, client_cancelled", async () => {
@@ -225,13 +231,8 @@ describe("the call log: one record per call that reached an upstream", () => {
       body: JSON.stringify({ model, max_tokens: 100, messages: userMessage(), stream: true }),
     });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const reader = res.body?.getReader();
-    if (!reader) throw new Error("no body");
-    expect((await reader.read()).done).toBe(false);
-    await reader.cancel();
-    await settled();
-    const r = only(w.sent);
-    expect(r).toMatchObject({ status: 200, stream: true, outcome: "client_cancelled", errorCode: null });
+    await leaveAfterFirstChunk(res, settled);
+    expect(only(w.sent)).toMatchObject(CANCELLED);
   });
 
   it("a failed upstream: one record with the status the client got and the error's code", async () => {
