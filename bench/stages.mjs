@@ -4,7 +4,9 @@
  * serves one variant per path (bench/floor/stages.ts): the floor, one decoding TransformStream (the
  * cheapest reading stage), one bare pull stream over the upstream body, and the gateway's passthrough
  * stage with more of its work switched on in each (frames found and decoded, frames read by the observer,
- * frames held so the usage chunk can be dropped). Every variant gets the same streamed request (20
+ * frames held so the usage chunk can be dropped), and the last two served as the gateway serves its
+ * streams (piped into a native stream): `pull+pipe`, the least any relay that reads every byte costs, and
+ * `passthrough:served`, the gateway's stage as shipped. Every variant gets the same streamed request (20
  * content chunks, usage asked for) under the same load, in several interleaved rounds; the median req/s
  * of each is compared with the floor's and with the variant it builds on.
  */
@@ -28,6 +30,8 @@ export const VARIANTS = [
   { name: "passthrough:frames", base: "pull" },
   { name: "passthrough:read", base: "passthrough:frames" },
   { name: "passthrough:read+drop", base: "passthrough:read" },
+  { name: "pull+pipe", base: "pull" },
+  { name: "passthrough:served", base: "passthrough:read+drop" },
 ];
 const NAMES = VARIANTS.map((v) => v.name);
 
