@@ -4,8 +4,9 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { NO_TOKENS, type Usage } from "../formats/usage";
 import { costUsd } from "../limits/pricing";
-import { bodyCapture, loggedBody, type BodyCapture } from "../observe/bodies";
+import { bodyCapture, fitBodies, jsonSize, loggedBody, type BodyCapture } from "../observe/bodies";
 import { observeCall } from "../observe/observe";
+import { MAX_MESSAGE_BYTES } from "../observe/outbox";
 import type { CallOutcome, CallRecord } from "../observe/record";
 import type { RequestTags } from "../upstream/request-tags";
 
@@ -130,11 +131,19 @@ async function buildRecord(c: Context<AppEnv>, trace: CallTrace, end: Ending): P
   const answer = trace.responseBody;
   const response =
     answer === null ? null : loggedBody(typeof answer === "string" ? answer : answer.text(), secrets);
+  const capped = [request, ...(response ? [response] : [])];
+  // The room the bodies have: a message's bound less the rest of the record (the bodies' places in it
+  // counted as empty strings, whose quotes the bodies' sizes include again).
+  const rest = jsonSize({ ...record, requestBody: "", responseBody: "", bodiesTruncated: true });
+  const fitted = fitBodies(
+    capped.map((b) => b.text),
+    MAX_MESSAGE_BYTES - rest + 2 * capped.length,
+  );
   return {
     ...record,
-    requestBody: request.text,
-    ...(response && { responseBody: response.text }),
-    bodiesTruncated: request.truncated || (response?.truncated ?? false),
+    requestBody: fitted.texts[0] ?? "",
+    ...(response && { responseBody: fitted.texts[1] ?? "" }),
+    bodiesTruncated: fitted.truncated || capped.some((b) => b.truncated),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Request and response bodies for keys or teams with `logBodies` (the inference-table use case): capped so a
- * record stays well inside a Queue message (128 KB), and redacted of secrets first.
+ * Request and response bodies for keys or teams with `logBodies` (the inference-table use case): redacted of
+ * secrets first, each capped, and both cut further when escaping would take their record past what one
+ * Queue message holds (`fitBodies`).
  */
 
 import { REDACTED, Redactor } from "../upstream/redactor";
@@ -42,6 +43,50 @@ export function capUtf8(
 /** A body for the log: redacted, then capped. */
 export function loggedBody(text: string, secrets: readonly string[]): { text: string; truncated: boolean } {
   return capUtf8(redactSecrets(text, secrets));
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes a value takes in a record's JSON, as the Queue counts a message. */
+export function jsonSize(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).byteLength;
+}
+
+/**
+ * `text` cut at a character boundary until it takes at most `maxJsonBytes` as a JSON string. A cut in
+ * proportion may not be enough (escaping is not spread evenly), so the size is measured again after each.
+ */
+function fitJson(text: string, maxJsonBytes: number): string {
+  let out = text;
+  for (let size = jsonSize(out); size > maxJsonBytes && out !== ""; size = jsonSize(out)) {
+    const utf8 = encoder.encode(out).byteLength;
+    // Less than `utf8` (the size is over the bound), so each round cuts something.
+    out = capUtf8(out, Math.floor((utf8 * maxJsonBytes) / size)).text;
+  }
+  return out;
+}
+
+/**
+ * Bodies cut further so that together they take at most `budget` bytes of JSON. The UTF-8 cap alone does
+ * not bound a record: escaped, a body grows (a backslash or a quote to two bytes, a control character to
+ * six), and a record too large for a Queue message is never stored. Smaller bodies keep what they have
+ * while it fits in an even share; the larger ones share what is left. Returns them in the same order, and
+ * whether any was cut.
+ */
+export function fitBodies(texts: readonly string[], budget: number): { texts: string[]; truncated: boolean } {
+  const out = [...texts];
+  const order = texts.map((text, i) => ({ i, size: jsonSize(text) })).sort((a, b) => a.size - b.size);
+  let left = budget;
+  let truncated = false;
+  order.forEach(({ i, size }, n) => {
+    const share = Math.floor(left / (order.length - n));
+    const text = texts[i] ?? "";
+    const fitted = size <= share ? text : fitJson(text, share);
+    if (fitted !== text) truncated = true;
+    out[i] = fitted;
+    left -= jsonSize(fitted);
+  });
+  return { texts: out, truncated };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { holdOf, overdueMs } from "../batching";
 import { durationMs } from "../config/vars";
+import { jsonSize } from "./bodies";
 import type { CallRecord } from "./record";
 
 /**
@@ -21,11 +22,11 @@ import type { CallRecord } from "./record";
 
 /**
  * A Queue message holds at most 128 KB. Records are counted as their JSON; the array's brackets and commas
- * (one byte a record) fit in the headroom. A single record over the bound (bodies kept with `logBodies`
- * are capped at 32 KiB each) goes alone.
+ * (one byte a record) fit in the headroom. No record is over the bound (the call log cuts the bodies kept
+ * with `logBodies` to fit it: src/http/call-log.ts); one that were would go alone, and be refused.
  */
 const MAX_RECORDS = 100;
-const MAX_BYTES = 120 * 1024;
+export const MAX_MESSAGE_BYTES = 120 * 1024;
 /** A failed send is tried again once before the batch is given up to the logs. */
 const SEND_ATTEMPTS = 2;
 
@@ -41,7 +42,6 @@ type Open = {
   resolve: () => void;
 };
 
-const encoder = new TextEncoder();
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class CallLogOutbox {
@@ -50,10 +50,10 @@ export class CallLogOutbox {
 
   /** Adds a record to the open batch (see `Added`). */
   add(queue: Queue, record: CallRecord, flushMs: number, now = Date.now()): Added {
-    const bytes = encoder.encode(JSON.stringify(record)).byteLength;
+    const bytes = jsonSize(record);
     const holds: Promise<void>[] = [];
     let batch = this.open.get(queue);
-    if (batch && (batch.bytes + bytes > MAX_BYTES || now - batch.openedAt > overdueMs(flushMs))) {
+    if (batch && (batch.bytes + bytes > MAX_MESSAGE_BYTES || now - batch.openedAt > overdueMs(flushMs))) {
       void this.flush(queue, batch);
       holds.push(batch.done);
       batch = undefined;

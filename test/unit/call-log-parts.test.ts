@@ -1,6 +1,14 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchName, partitionOf } from "../../src/observe/archive";
-import { bodyCapture, capUtf8, loggedBody, redactSecrets } from "../../src/observe/bodies";
+import {
+  bodyCapture,
+  capUtf8,
+  fitBodies,
+  jsonSize,
+  loggedBody,
+  redactSecrets,
+} from "../../src/observe/bodies";
 import { retryDelaySeconds, isDeadLetterQueue } from "../../src/observe/consumer";
 import { callLogLine } from "../../src/observe/log-line";
 import { metricsDataPoint } from "../../src/observe/metrics";
@@ -121,6 +129,53 @@ describe("logged bodies", () => {
     const big = loggedBody("x".repeat(40_000), []);
     expect(new TextEncoder().encode(big.text).length).toBe(32 * 1024);
     expect(big.truncated).toBe(true);
+  });
+
+  it("that fit their room are kept as they are", () => {
+    expect(fitBodies(["abc", "de"], 9)).toEqual({ texts: ["abc", "de"], truncated: false });
+  });
+
+  it("that do not are cut: the smaller kept whole while it fits its share, the larger to what is left", () => {
+    const small = "x".repeat(100);
+    const large = "\\".repeat(1000);
+    // As JSON: 102 bytes and 2002 (each backslash escaped), in a room of 1002.
+    const { texts, truncated } = fitBodies([large, small], 1002);
+    expect(truncated).toBe(true);
+    expect(texts[1]).toBe(small);
+    expect(large.startsWith(texts[0] ?? "-")).toBe(true);
+    expect(jsonSize(texts[0])).toBeLessThanOrEqual(1002 - 102);
+    // Not cut more than it had to be: one more character would not fit.
+    expect(jsonSize(large.slice(0, (texts[0]?.length ?? 0) + 1))).toBeGreaterThan(900);
+  });
+
+  it("are cut to an even share each when both are large", () => {
+    const controls = "\u0001".repeat(3000); // six bytes each as JSON
+    const text = "y".repeat(9000);
+    const { texts } = fitBodies([controls, text], 4000);
+    expect(jsonSize(texts[0])).toBeLessThanOrEqual(2000);
+    expect(jsonSize(texts[0])).toBeGreaterThan(1990);
+    expect(jsonSize(texts[0]) + jsonSize(texts[1])).toBeLessThanOrEqual(4000);
+  });
+
+  it("always fit, as prefixes of what they were, never cut inside a character", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: "binary", maxLength: 400 }), { minLength: 1, maxLength: 2 }),
+        fc.integer({ min: 4, max: 2000 }),
+        (bodies, budget) => {
+          const { texts, truncated } = fitBodies(bodies, budget);
+          const sizes = texts.map((t) => jsonSize(t));
+          const whole = bodies.every((b, i) => texts[i] === b);
+          expect(truncated).toBe(!whole);
+          expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(budget);
+          texts.forEach((t, i) => {
+            expect(bodies[i]?.startsWith(t)).toBe(true);
+            // A cut never leaves half a surrogate pair (it would be stored as U+FFFD).
+            if (t !== bodies[i]) expect(t).toBe(new TextDecoder().decode(new TextEncoder().encode(t)));
+          });
+        },
+      ),
+    );
   });
 
   it("a stream's copy passes every byte on unchanged and keeps the first ones", async () => {

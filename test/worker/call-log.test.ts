@@ -389,6 +389,29 @@ describe("bodies in the call log", () => {
     expect(new TextEncoder().encode(r.responseBody ?? "").length).toBe(32 * 1024);
     expect(streamed.startsWith(r.responseBody ?? "-")).toBe(true);
   });
+
+  it("logBodies: a record fits one Queue message however much its bodies grow when escaped", async () => {
+    const w = observedWorker();
+    const { key, model } = await setupCall({}, { logBodies: true });
+    // Backslashes: each takes two bytes in the request's JSON, and those two take four in the record's;
+    // the emulator repeats the prompt, so the answer holds as many. Both bodies reach the 32 KiB cap.
+    const prompt = "\\".repeat(20_000);
+    const { res, settled } = await w.fetch(
+      "/v1/chat/completions",
+      chatInit(key, { model, messages: userMessage(prompt) }),
+    );
+    expect(res.status).toBe(200);
+    await res.text();
+    await settled();
+    const r = only(w.sent);
+    expect(r.bodiesTruncated).toBe(true);
+    // What the Queue counts: the message's JSON (one record alone), under its 128 KB.
+    expect(new TextEncoder().encode(JSON.stringify([r])).length).toBeLessThanOrEqual(128_000);
+    // What is kept still begins both bodies, and each keeps a fair share of the room.
+    expect(r.requestBody?.length).toBeGreaterThan(20_000);
+    expect(r.responseBody).toContain("\\\\");
+    expect(r.responseBody?.length).toBeGreaterThan(20_000);
+  });
 });
 
 describe("the call log, stored", () => {
