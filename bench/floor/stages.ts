@@ -1,5 +1,6 @@
 import type { FrameObserver } from "../../src/formats/passthrough";
 import { passthroughBody } from "../../src/formats/passthrough";
+import { asServed } from "../../src/http/served-stream";
 import { openAiObserver } from "../../src/formats/openai/passthrough-observer";
 import { Redactor } from "../../src/upstream/redactor";
 
@@ -39,15 +40,13 @@ function pulled(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
 }
 
 /**
- * The stream as the gateway serves it (src/http/relay.ts): piped into a native stream in workerd, which
- * writes it to the client with less work per chunk; as it is where there is none (the Node microbenchmark).
+ * The stream as the gateway serves it (`asServed`, src/http/served-stream.ts): piped into a native stream in
+ * workerd; as it is where there is none (the Node microbenchmark).
  */
-function served(stage: Stage): Stage {
-  return (body) =>
-    typeof IdentityTransformStream === "function"
-      ? stage(body).pipeThrough(new IdentityTransformStream())
-      : stage(body);
-}
+const served =
+  (stage: Stage): Stage =>
+  (body) =>
+    asServed(stage(body));
 
 /** Reads no frame: the cost of finding and decoding the frames alone. */
 const framesOnly = (): FrameObserver => ({

@@ -10,6 +10,7 @@ import {
 } from "../formats/translate";
 import { estimatedUsage, type Usage } from "../formats/usage";
 import { captureResponseStream, keepResponseBody, type CallResult } from "./call-log";
+import { asServed } from "./served-stream";
 
 /**
  * A relayed answer: the response for the client, and what became of the call once it is over (for a
@@ -122,12 +123,7 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
  * in Node) the stream goes as it is.
  */
 function streamResponse(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): Response {
-  const captured = captureResponseStream(c, stream);
-  const body =
-    typeof IdentityTransformStream === "function"
-      ? captured.pipeThrough(new IdentityTransformStream())
-      : captured;
-  return c.body(body, 200, SSE_HEADERS);
+  return c.body(asServed(captureResponseStream(c, stream)), 200, SSE_HEADERS);
 }
 
 /**
