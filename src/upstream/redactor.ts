@@ -128,13 +128,19 @@ export class Redactor {
     return decoder.decode(concat(pieces));
   }
 
+  /**
+   * Whether the last MIN_TRAILING or more characters of `text` begin a form. Only the positions holding a
+   * form's first character are compared: slicing every possible prefix of every form cost a call about
+   * 25 µs with an OAuth token (over 1,000 characters) as the secret.
+   */
   private endsInsideForm(text: string): boolean {
-    return this.forms.some((form) => {
-      for (let n = Math.min(form.length - 1, text.length); n >= MIN_TRAILING; n--) {
-        if (text.endsWith(form.slice(0, n))) return true;
+    for (const form of this.forms) {
+      const first = form.charCodeAt(0);
+      for (let at = Math.max(0, text.length - form.length + 1); at <= text.length - MIN_TRAILING; at++) {
+        if (text.charCodeAt(at) === first && form.startsWith(text.slice(at))) return true;
       }
-      return false;
-    });
+    }
+    return false;
   }
 
   stream(): StreamRedaction {

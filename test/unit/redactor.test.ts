@@ -118,6 +118,15 @@ describe("Redactor.redact", () => {
     expect(r.redact(`credentials 'Bearer ${SECRET.slice(0, 20)}`)).toBe(`credentials 'Bearer ${REDACTED}`);
   });
 
+  it("redacts a text that ends inside any form from 8 of its characters on, and not before", () => {
+    for (const form of secretForms(SECRET)) {
+      for (let n = 1; n < form.length; n++) {
+        const text = `cut: ${form.slice(0, n)}`;
+        expect(r.redact(text), `${form} cut after ${n}`).toBe(n >= 8 ? `cut: ${REDACTED}` : text);
+      }
+    }
+  });
+
   it("does nothing for a provider without a secret", () => {
     expect(Redactor.for(null).redact(`Bearer ${SECRET}`)).toBe(`Bearer ${SECRET}`);
   });
