@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * Time to the first body byte of streamed requests, sent one after another with fetch.
+ * Time to the first body byte of requests sent one at a time with fetch, to every target in turn.
  */
 
 /**
@@ -14,36 +14,58 @@ export function percentile(sorted, p) {
   return /** @type {number} */ (sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]);
 }
 
+/** @typedef {{ url: string, headers: Record<string, string>, body: string }} Request */
+/** @typedef {{ n: number, p50: number, p99: number, mean: number, non2xx: number, errors: number }} FirstByte */
+
 /**
- * @param {{ url: string, headers: Record<string, string>, body: string, n: number }} options
- * @returns {Promise<{ n: number, p50: number, p99: number, mean: number, non2xx: number, errors: number }>}
+ * One request, its body read to the end (so the connection is reused); the milliseconds to its first
+ * body byte, or why there are none.
+ * @param {Request} request
+ * @returns {Promise<number | "non2xx" | "error">}
  */
-export async function measureFirstByte({ url, headers, body, n }) {
-  /** @type {number[]} */
-  const samples = [];
-  let non2xx = 0;
-  let errors = 0;
+async function timeOne({ url, headers, body }) {
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, { method: "POST", headers, body });
+    if (!res.ok || !res.body) {
+      await res.arrayBuffer();
+      return "non2xx";
+    }
+    const reader = res.body.getReader();
+    let first = await reader.read();
+    while (!first.done && first.value.length === 0) first = await reader.read();
+    const ms = performance.now() - t0;
+    while (!(await reader.read()).done) {
+      // drain, so the connection is reused
+    }
+    return ms;
+  } catch {
+    return "error";
+  }
+}
+
+/**
+ * `n` requests to each target, one at a time and interleaved: one to each target in turn, so that a
+ * slow spell of this shared machine (or a target still finishing the work of the load before) falls on
+ * every target alike instead of on whichever was measured then. Results in the order of `requests`.
+ * @param {Request[]} requests
+ * @param {number} n
+ * @returns {Promise<FirstByte[]>}
+ */
+export async function measureFirstBytes(requests, n) {
+  const results = requests.map(() => ({ samples: /** @type {number[]} */ ([]), non2xx: 0, errors: 0 }));
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    try {
-      const res = await fetch(url, { method: "POST", headers, body });
-      if (!res.ok || !res.body) {
-        non2xx++;
-        await res.arrayBuffer();
-        continue;
-      }
-      const reader = res.body.getReader();
-      let first = await reader.read();
-      while (!first.done && first.value.length === 0) first = await reader.read();
-      samples.push(performance.now() - t0);
-      while (!(await reader.read()).done) {
-        // drain, so the connection is reused
-      }
-    } catch {
-      errors++;
+    for (const [t, request] of requests.entries()) {
+      const result = /** @type {(typeof results)[number]} */ (results[t]);
+      const outcome = await timeOne(request);
+      if (outcome === "non2xx") result.non2xx++;
+      else if (outcome === "error") result.errors++;
+      else result.samples.push(outcome);
     }
   }
-  samples.sort((a, b) => a - b);
-  const mean = samples.reduce((s, x) => s + x, 0) / (samples.length || 1);
-  return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), mean, non2xx, errors };
+  return results.map(({ samples, non2xx, errors }) => {
+    samples.sort((a, b) => a - b);
+    const mean = samples.reduce((s, x) => s + x, 0) / (samples.length || 1);
+    return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), mean, non2xx, errors };
+  });
 }

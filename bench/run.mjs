@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { REPO_ROOT, stopAll } from "../tools/lib/stack.mjs";
 import { bigStream } from "./big-stream.mjs";
 import { measureColdStart, coldStartTable } from "./cold-start.mjs";
-import { measureFirstByte, percentile } from "./first-byte.mjs";
+import { measureFirstBytes, percentile } from "./first-byte.mjs";
 import { load, warmUp } from "./load.mjs";
 import { doCallLines, flagged, mainTable, remoteDoTable } from "./report.mjs";
 import { SCENARIOS, requestFor } from "./scenarios.mjs";
@@ -66,8 +66,9 @@ const median = (xs) =>
  * One scenario's rows: every target warmed up, then loaded in interleaved rounds (each round loads every
  * target once, in turn), so that a slow spell of this shared machine falls on every target instead of on
  * whichever ran then; a row keeps the round with its median req/s (latencies from the same round) and the
- * errors of all. Then each target's first-byte times of requests sent one at a time, and the Durable
- * Object calls its rounds made (counted targets only).
+ * errors of all. Then the first-byte times of requests sent one at a time, to each target in turn (so a
+ * slow spell falls on every target alike here too), and the Durable Object calls its rounds made
+ * (counted targets only).
  * @param {Scenario} scenario
  * @param {Target[]} targets
  * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
@@ -113,18 +114,31 @@ async function measureScenario(scenario, targets, { doDelayMs, stats }) {
       fbP99: null,
       doCalls: target.counted ? perRequest(doCalls.get(target)) : null,
     };
-    if (scenario.firstByte) {
-      if (stopping) return null;
-      process.stdout.write(`  ${scenario.name} → ${label(target)}: first byte …`);
-      const fb = await measureFirstByte({ ...requestFor(scenario, target), n: SETTINGS.firstByteRequests });
+    rows.push(row);
+  }
+  if (scenario.firstByte) {
+    if (stopping) return null;
+    process.stdout.write(
+      `  ${scenario.name}: first byte, ${SETTINGS.firstByteRequests} rounds of one request to each target …`,
+    );
+    const times = await measureFirstBytes(
+      targets.map((t) => requestFor(scenario, t)),
+      SETTINGS.firstByteRequests,
+    );
+    process.stdout.write("\n");
+    for (const [i, target] of targets.entries()) {
+      const fb = times[i];
+      const row = rows.find((r) => r.target === target.name);
+      if (!fb || !row) continue;
       row.fbP50 = fb.p50;
       row.fbP99 = fb.p99;
       row.non2xx += fb.non2xx;
       row.errors += fb.errors;
-      process.stdout.write(` p50 ${fb.p50.toFixed(1)} ms\n`);
+      console.log(`  ${scenario.name} → ${label(target)}: first byte p50 ${fb.p50.toFixed(1)} ms`);
     }
+  }
+  for (const row of rows) {
     if (flagged(row)) console.log(`  FLAGGED ${row.target}: ${row.non2xx} non-2xx, ${row.errors} errors`);
-    rows.push(row);
   }
   return rows;
 }
@@ -170,7 +184,7 @@ async function comparison() {
     `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.rounds} interleaved rounds of ` +
       `${SETTINGS.seconds} s x ${SETTINGS.connections} connections (${SETTINGS.workers} autocannon workers) ` +
       `per scenario and target, the median round kept; ` +
-      `${SETTINGS.firstByteRequests} sequential first-byte requests.`,
+      `${SETTINGS.firstByteRequests} first-byte requests per target, one at a time, to each target in turn.`,
   );
   console.log("Starting the emulator, the floor, Portkey and Bricklane on 127.0.0.1 …");
   const stack = await startAll();
