@@ -13,37 +13,16 @@
  * Settings: BENCH_AB_SCENARIO (json or sse; default json), BENCH_STAGE_ROUNDS (rounds, default 3),
  * BENCH_STAGE_SECONDS (seconds per target and round, default 5), and bench/settings.mjs for the rest.
  */
-import { readFile, readdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { adminClient, bundleWorker, serveBundle, stopAll } from "../tools/lib/stack.mjs";
 import { percentile } from "./first-byte.mjs";
+import { cpuSeconds, quiet, workerdPids } from "./processes.mjs";
 import { load, warmUp } from "./load.mjs";
 import { SCENARIOS, requestFor } from "./scenarios.mjs";
 import { SETTINGS } from "./settings.mjs";
 import { LIMITS, MODEL, PAT, floorTarget, startFloor } from "./targets.mjs";
 
 const ADMIN_TOKEN = "bench-admin-token";
-const CLOCK_TICKS = 100;
-/** wrangler.toml's max_batch_timeout for the call log's consumer (5 s), and a second more. */
-const QUEUE_BATCH_TIMEOUT_MS = 6000;
-
-/** The workerd processes running now (each Miniflare instance has its own). */
-async function workerdPids() {
-  const pids = new Set(/** @type {number[]} */ ([]));
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const comm = await readFile(`/proc/${entry}/comm`, "utf8").catch(() => "");
-    if (comm.trim() === "workerd") pids.add(Number(entry));
-  }
-  return pids;
-}
-
-/** CPU seconds a process has used (user + system), from /proc (Linux). @param {number} pid */
-async function cpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 /**
  * Starts something that starts one workerd, and returns it with that process's pid.
@@ -55,23 +34,6 @@ async function withPid(start) {
   const fresh = [...(await workerdPids())].filter((p) => !before.has(p));
   if (fresh.length !== 1) throw new Error(`expected one new workerd process, found ${fresh.length}`);
   return { started, pid: /** @type {number} */ (fresh[0]) };
-}
-
-/**
- * Waits until a process has gone quiet after its load: past the Queue's batch timeout (a consumer may
- * wait that long for a batch to fill), then until it spends less than 10 ms of CPU in a quarter of a
- * second. A gateway keeps working after its load stops (the call log's batches and their Queue consumer,
- * usage batches); that work belongs to the requests just served, and must not land on the next target.
- * @param {number} pid
- */
-async function quiet(pid) {
-  await new Promise((resolve) => setTimeout(resolve, QUEUE_BATCH_TIMEOUT_MS));
-  for (let i = 0; i < 120; i++) {
-    const before = await cpuSeconds(pid);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if ((await cpuSeconds(pid)) - before < 0.01) return;
-  }
-  throw new Error(`workerd ${pid} did not go quiet within 30 s of its load`);
 }
 
 /** @param {number[]} xs */
@@ -136,7 +98,7 @@ async function main() {
       for (const t of targets) {
         const before = await cpuSeconds(t.pid);
         const result = await load(requestFor(scenario, t), { ...SETTINGS, seconds });
-        await quiet(t.pid);
+        await quiet([t.pid]);
         const usPerRequest = (((await cpuSeconds(t.pid)) - before) * 1e6) / Math.max(1, result.requests);
         if (result.non2xx > 0 || result.errors > 0) {
           throw new Error(`${t.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);

@@ -17,6 +17,7 @@ import { REPO_ROOT, stopAll } from "../tools/lib/stack.mjs";
 import { bigStream } from "./big-stream.mjs";
 import { measureColdStart, coldStartTable } from "./cold-start.mjs";
 import { measureFirstBytes, percentile } from "./first-byte.mjs";
+import { quiet, workerdPids } from "./processes.mjs";
 import { load, warmUp } from "./load.mjs";
 import { doCallLines, flagged, mainTable, remoteDoTable } from "./report.mjs";
 import { SCENARIOS, requestFor } from "./scenarios.mjs";
@@ -66,9 +67,9 @@ const median = (xs) =>
  * One scenario's rows: every target warmed up, then loaded in interleaved rounds (each round loads every
  * target once, in turn), so that a slow spell of this shared machine falls on every target instead of on
  * whichever ran then; a row keeps the round with its median req/s (latencies from the same round) and the
- * errors of all. Then the first-byte times of requests sent one at a time, to each target in turn (so a
- * slow spell falls on every target alike here too), and the Durable Object calls its rounds made
- * (counted targets only).
+ * errors of all. Then, once every workerd has gone quiet, the first-byte times of requests sent one at a
+ * time, to each target in turn (so a slow spell falls on every target alike here too), and the Durable
+ * Object calls its rounds made (counted targets only).
  * @param {Scenario} scenario
  * @param {Target[]} targets
  * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
@@ -118,6 +119,9 @@ async function measureScenario(scenario, targets, { doDelayMs, stats }) {
   }
   if (scenario.firstByte) {
     if (stopping) return null;
+    // Without load means without the work the last load left behind, too (the gateway's call-log
+    // consumer and batches), which would slow every target's first bytes.
+    await quiet([...(await workerdPids())]);
     process.stdout.write(
       `  ${scenario.name}: first byte, ${SETTINGS.firstByteRequests} rounds of one request to each target …`,
     );
