@@ -68,8 +68,8 @@ const median = (xs) =>
  * target once, in turn), so that a slow spell of this shared machine falls on every target instead of on
  * whichever ran then; a row keeps the round with its median req/s (latencies from the same round) and the
  * errors of all. Then, once every workerd has gone quiet, the first-byte times of requests sent one at a
- * time, to each target in turn (so a slow spell falls on every target alike here too), and the Durable
- * Object calls its rounds made (counted targets only).
+ * time, in blocks, to each target in turn (so a slow spell falls on every target alike here too: see
+ * ./first-byte.mjs), and the Durable Object calls its rounds made (counted targets only).
  * @param {Scenario} scenario
  * @param {Target[]} targets
  * @param {{ doDelayMs: number, stats: () => Promise<import("./targets.mjs").DoStats> }} ctx
@@ -123,7 +123,7 @@ async function measureScenario(scenario, targets, { doDelayMs, stats }) {
     // consumer and batches), which would slow every target's first bytes.
     await quiet([...(await workerdPids())]);
     process.stdout.write(
-      `  ${scenario.name}: first byte, ${SETTINGS.firstByteRequests} rounds of one request to each target …`,
+      `  ${scenario.name}: first byte, ${SETTINGS.firstByteRequests} requests to each target, in blocks, each target in turn …`,
     );
     const times = await measureFirstBytes(
       targets.map((t) => requestFor(scenario, t)),
@@ -188,7 +188,7 @@ async function comparison() {
     `Bricklane bench: ${scenarios.map((s) => s.name).join(", ")}; ${SETTINGS.rounds} interleaved rounds of ` +
       `${SETTINGS.seconds} s x ${SETTINGS.connections} connections (${SETTINGS.workers} autocannon workers) ` +
       `per scenario and target, the median round kept; ` +
-      `${SETTINGS.firstByteRequests} first-byte requests per target, one at a time, to each target in turn.`,
+      `${SETTINGS.firstByteRequests} first-byte requests per target, one at a time, in interleaved blocks.`,
   );
   console.log("Starting the emulator, the floor, Portkey and Bricklane on 127.0.0.1 …");
   const stack = await startAll();
